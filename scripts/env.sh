@@ -1,0 +1,37 @@
+# shellcheck shell=bash
+# Environment for every project command; sourced by the Makefile and scripts.
+# Connection settings come from the environment with local defaults.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export ROOT
+export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+export SR_DB_PREFIX="${SR_DB_PREFIX:-}"
+export SR_STATE_DIR="${SR_STATE_DIR:-$ROOT/.local/${SR_DB_PREFIX:-demo}}"
+export PATH="$ROOT/.venv/airflow/bin:$PATH"
+
+# Generated secrets (scripts/secrets.sh), never committed, never defaults.
+if [ -f "$ROOT/.local/secrets.env" ]; then
+  set -a; . "$ROOT/.local/secrets.env"; set +a
+fi
+
+_pg_auth="$PGUSER${PGPASSWORD:+:$PGPASSWORD}"
+_pg_url() { printf 'postgresql://%s@%s:%s/%s%s' "$_pg_auth" "$PGHOST" "$PGPORT" "$SR_DB_PREFIX" "$1"; }
+
+export AIRFLOW_HOME="$SR_STATE_DIR/airflow"
+export AIRFLOW__CORE__DAGS_FOLDER="$ROOT/dags"
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export AIRFLOW__CORE__EXECUTOR=LocalExecutor
+export AIRFLOW__CORE__DEFAULT_TIMEZONE=Asia/Shanghai
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False
+export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="admin:admin"
+export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE="$ROOT/.local/airflow_passwords.json"
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="postgresql+psycopg2://$_pg_auth@$PGHOST:$PGPORT/${SR_DB_PREFIX}airflow"
+export AIRFLOW__API__PORT="${AIRFLOW_PORT:-8080}"
+export AIRFLOW__LOGGING__LOGGING_LEVEL="${AIRFLOW__LOGGING__LOGGING_LEVEL:-INFO}"
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY=False AIRFLOW__COSMOS__CACHE_DIR="$SR_STATE_DIR/cosmos"
+export DO_NOT_TRACK=1 GX_ANALYTICS_ENABLED=False SCARF_ANALYTICS=false
+export AIRFLOW_CONN_SR_WAREHOUSE="$(_pg_url warehouse)"
+export AIRFLOW_CONN_SR_SRC_MARKETING="$(_pg_url src_marketing)"
+export AIRFLOW_CONN_SR_SRC_APPEALS="$(_pg_url src_95598)"
+export AIRFLOW_CONN_SR_SRC_COMMAND="$(_pg_url src_command)"
+unset -f _pg_url

@@ -1,0 +1,60 @@
+"""Create the project's databases and the warehouse's schemas (idempotent)."""
+
+from __future__ import annotations
+
+from service_risk.db import connect, ensure_database
+from service_risk.settings import SYSTEM_DATABASES, Settings, get_settings
+
+WAREHOUSE_SCHEMAS = ("landing", "staging", "intermediate", "marts", "ops", "quality")
+
+OPS_DDL = """
+create sequence if not exists ops.extract_batch_id_seq;
+
+create table if not exists ops.extract_watermark (
+    landing_table text primary key,
+    high_water timestamp not null,
+    last_batch_id bigint not null,
+    updated_at timestamptz not null default now()
+);
+comment on table ops.extract_watermark is
+    'Per landed table: source updated_at up to which every row has been landed.';
+
+create table if not exists ops.extract_batch (
+    batch_id bigint primary key,
+    landing_table text not null,
+    low_water timestamp,
+    high_water timestamp not null,
+    row_count bigint,
+    run_id text,
+    started_at timestamptz not null default now(),
+    finished_at timestamptz
+);
+comment on table ops.extract_batch is
+    'One row per committed extraction batch: the updated_at window (low, high] and rows landed.';
+"""
+
+
+def init_databases(settings: Settings | None = None) -> list[str]:
+    """Create every project database and the warehouse schemas; return the names created."""
+    settings = settings or get_settings()
+    created = [
+        settings.database(name)
+        for name in (*SYSTEM_DATABASES, "warehouse", "airflow")
+        if ensure_database(name, settings)
+    ]
+    with connect("warehouse", settings) as conn:
+        for schema in WAREHOUSE_SCHEMAS:
+            conn.execute(f"create schema if not exists {schema}")
+        conn.execute(OPS_DDL)
+    return created
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("init-db", help="create the databases and warehouse schemas")
+    parser.set_defaults(handler=_run)
+
+
+def _run(args) -> int:
+    created = init_databases()
+    print("created: " + (", ".join(created) if created else "nothing (all databases exist)"))
+    return 0

@@ -1,0 +1,34 @@
+"""Shared fixtures: the suite runs against its own databases (prefix `test_`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "artifacts"
+
+if os.environ.get("SR_DB_PREFIX") != "test_":
+    raise pytest.UsageError("run the tests with `make test` (SR_DB_PREFIX=test_ keeps them off the demo's data)")
+
+
+def run_dag(dag_id: str, logical_date: str) -> subprocess.CompletedProcess:
+    """A real `airflow dags test` run through the project's script; output kept as an artefact."""
+    result = subprocess.run(
+        ["bash", "-c", f'. scripts/env.sh && scripts/run_dag.sh "{dag_id}" "{logical_date}"'],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"{dag_id}-{logical_date[:19].replace(':', '')}.out").write_text(result.stdout + result.stderr)
+    return result
+
+
+@pytest.fixture
+def dag_runner():
+    return run_dag
