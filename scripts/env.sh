@@ -35,3 +35,5 @@ export AIRFLOW_CONN_SR_SRC_MARKETING="$(_pg_url src_marketing)"
 export AIRFLOW_CONN_SR_SRC_APPEALS="$(_pg_url src_95598)"
 export AIRFLOW_CONN_SR_SRC_COMMAND="$(_pg_url src_command)"
 unset -f _pg_url
+export DBT_PROJECT_DIR="$ROOT/dbt_project" DBT_PROFILES_DIR="$ROOT/dbt_project"
+export DBT_SEND_ANONYMOUS_USAGE_STATS=False DBT_LOG_PATH="$SR_STATE_DIR/dbt-logs" DBT_TARGET_PATH="$SR_STATE_DIR/dbt-target"
