@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
 
 if os.environ.get("SR_DB_PREFIX") != "test_":
-    raise pytest.UsageError("run the tests with `make test` (SR_DB_PREFIX=test_ keeps them off the demo's data)")
+    raise pytest.UsageError(
+        "run the tests with `make test` (SR_DB_PREFIX=test_ keeps them off the demo's data)"
+    )
 
 
 def run_dag(dag_id: str, logical_date: str) -> subprocess.CompletedProcess:
@@ -25,7 +27,9 @@ def run_dag(dag_id: str, logical_date: str) -> subprocess.CompletedProcess:
         timeout=900,
     )
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / f"{dag_id}-{logical_date[:19].replace(':', '')}.out").write_text(result.stdout + result.stderr)
+    (ARTIFACTS / f"{dag_id}-{logical_date[:19].replace(':', '')}.out").write_text(
+        result.stdout + result.stderr
+    )
     return result
 
 

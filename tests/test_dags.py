@@ -39,9 +39,7 @@ def test_extraction_has_a_task_and_an_asset_per_source_table(dag_bag):
     dag = dag_bag.dags["extract_sources"]
     assert dag.max_active_runs == 1
     assert not dag.catchup
-    outlets = {
-        task.task_id: [asset.uri for asset in task.outlets] for task in dag.tasks if task.outlets
-    }
+    outlets = {task.task_id: [asset.uri for asset in task.outlets] for task in dag.tasks if task.outlets}
     assert outlets == {
         f"extract_{table.landing_name}": [f"warehouse://landing/{table.landing_name}"]
         for table in SOURCE_TABLES

@@ -17,6 +17,11 @@ def connect(logical_name: str, settings: Settings | None = None, **kwargs) -> ps
     try:
         return psycopg.connect(settings.dsn(logical_name), **kwargs)
     except psycopg.OperationalError as exc:
+        if "does not exist" in str(exc):
+            raise DatabaseUnavailable(
+                f"database {settings.database(logical_name)} does not exist: run `make setup` "
+                "(or `service-risk init-db`)"
+            ) from exc
         raise DatabaseUnavailable(
             f"cannot reach PostgreSQL at {settings.host}:{settings.port} as {settings.user} "
             f"(database {settings.database(logical_name)}): {exc}. Start it with "

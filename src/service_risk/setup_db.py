@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+from urllib.parse import urlparse
+
 from service_risk.db import connect, ensure_database
 from service_risk.settings import SYSTEM_DATABASES, Settings, get_settings
 
@@ -49,6 +53,20 @@ def init_databases(settings: Settings | None = None) -> list[str]:
     return created
 
 
+def redis_problem() -> str | None:
+    """Why Redis (Superset's cache and Celery broker) is unreachable, or None."""
+    url = urlparse(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    try:
+        with socket.create_connection((url.hostname, url.port or 6379), timeout=2):
+            return None
+    except OSError as exc:
+        return (
+            f"Redis is not reachable at {url.hostname}:{url.port or 6379} ({exc}); start it with "
+            "`redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no` "
+            "or set REDIS_URL"
+        )
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser("init-db", help="create the databases and warehouse schemas")
     parser.set_defaults(handler=_run)
@@ -56,5 +74,7 @@ def register(subparsers) -> None:
 
 def _run(args) -> int:
     created = init_databases()
-    print("created: " + (", ".join(created) if created else "nothing (all databases exist)"))
+    print("databases created: " + (", ".join(created) if created else "none (all exist)"))
+    if problem := redis_problem():
+        print(f"warning: {problem}")
     return 0
