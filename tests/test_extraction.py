@@ -9,6 +9,7 @@ import pytest
 
 from service_risk.db import connect
 from service_risk.extract import extract_table
+from service_risk.extract.core import truncate_landing
 from service_risk.settings import get_settings
 from service_risk.sources import SOURCE_TABLES, SourceTable
 
@@ -19,11 +20,7 @@ SECOND_RUN = "2026-11-21T00:15:00+08:00"
 
 def reset_landing() -> None:
     with connect("warehouse") as conn:
-        for (name,) in conn.execute(
-            "select table_name from information_schema.tables where table_schema = 'landing'"
-        ).fetchall():
-            conn.execute(f'drop table landing."{name}"')
-        conn.execute("truncate ops.extract_watermark, ops.extract_batch")
+        truncate_landing(conn)
 
 
 def fingerprint(conn: psycopg.Connection, relation: str, table: SourceTable) -> tuple[int, str]:

@@ -160,3 +160,15 @@ def _copy_window(
             for chunk in reader:
                 writer.write(chunk)
         return in_cursor.rowcount
+
+
+def truncate_landing(warehouse: psycopg.Connection) -> None:
+    """Empty every landing table and forget the watermarks (tests, benchmarks).
+
+    Truncate rather than drop: dbt's staging views depend on the tables.
+    """
+    for (name,) in warehouse.execute(
+        "select table_name from information_schema.tables where table_schema = 'landing'"
+    ).fetchall():
+        warehouse.execute(sql.SQL("truncate {}").format(sql.Identifier("landing", name)))
+    warehouse.execute("truncate ops.extract_watermark, ops.extract_batch")

@@ -1,0 +1,64 @@
+"""`service-risk simulate`: fill the source systems, optionally keep them moving (--live)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+from service_risk.simulator.engine import simulate
+from service_risk.simulator.live import run_live
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "simulate",
+        help="create and fill the source databases (marketing, 95598, command) with simulated data",
+        description=(
+            "Recreate the source systems' tables and simulate DAYS days ending on END_DATE "
+            "(the simulated now is END_DATE 23:59:59). With --live, keep appending events and "
+            "applying updates in near real time afterwards; --days 0 --live carries on from the "
+            "existing data."
+        ),
+    )
+    parser.add_argument("--days", type=int, default=90, help="days to simulate (default 90; 0: none)")
+    parser.add_argument(
+        "--end-date",
+        type=dt.date.fromisoformat,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="last simulated day (default: yesterday in Asia/Shanghai)",
+    )
+    parser.add_argument("--scale", type=float, default=1.0, help="1.0 = one province, ~1,300 stations")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--dirty-rate", type=float, default=0.002, help="share of fact rows made dirty")
+    parser.add_argument("--live", action="store_true", help="keep simulating in near real time")
+    parser.add_argument("--tick-seconds", type=float, default=5.0, help="live: real seconds per tick")
+    parser.add_argument("--speed", type=float, default=60.0, help="live: simulated seconds per real second")
+    parser.add_argument("--duration", type=float, default=None, help="live: stop after this many seconds")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar / tick lines")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    progress = not args.no_progress
+    if args.days > 0 or not args.live:
+        summary = simulate(
+            days=args.days,
+            end_date=args.end_date,
+            scale=args.scale,
+            seed=args.seed,
+            dirty_rate=args.dirty_rate,
+            progress=progress,
+        )
+        print(summary.format())
+    if args.live:
+        print(
+            run_live(
+                tick_seconds=args.tick_seconds,
+                speed=args.speed,
+                duration=args.duration,
+                dirty_rate=args.dirty_rate,
+                progress=progress,
+            ).format()
+        )
+    return 0
