@@ -8,20 +8,23 @@ SCALE ?= 1
 SEED ?= 42
 DIRTY_RATE ?= 0.002
 
-.PHONY: help setup demo simulate extract airflow-up stop test lint bench lock clean
+.PHONY: help envs setup demo simulate extract risk superset-setup superset-up airflow-up stop test lint bench bench-charts lock clean
 
 help:
 	@echo "make demo   simulate $(DAYS) days at scale $(SCALE), extract through Airflow, serve the UI"
 	@echo "make test   the test suite (what CI runs)"
 	@echo "make stop   stop the services started by make demo"
 
-setup:  ## environments, secrets, databases, Airflow metadata
+envs:  ## virtual environments from the lock files, generated secrets
 	scripts/bootstrap.sh
 	scripts/secrets.sh
+
+setup: envs  ## + the demo's databases, Airflow and Superset metadata
 	$(ENV) service-risk init-db
 	$(ENV) airflow db migrate > "$$SR_STATE_DIR/airflow-migrate.log" 2>&1 || { tail -30 "$$SR_STATE_DIR/airflow-migrate.log"; exit 1; }
+	$(ENV) scripts/superset_setup.sh
 
-demo: setup simulate extract airflow-up
+demo: setup simulate extract risk superset-up airflow-up
 
 simulate:
 	$(ENV) service-risk simulate --days $(DAYS) --scale $(SCALE) --seed $(SEED) --dirty-rate $(DIRTY_RATE)
@@ -29,20 +32,32 @@ simulate:
 extract:
 	$(ENV) scripts/run_dag.sh extract_sources
 
+risk:  ## the dbt risk model through Airflow + Cosmos, every day with data up to yesterday
+	$(ENV) scripts/run_dag.sh daily_risk
+
+superset-setup:  ## Superset metadata, read-only warehouse role, admin (idempotent)
+	$(ENV) scripts/superset_setup.sh
+
+superset-up:  ## start Superset, import the dashboards, roles, RLS and users; print the login
+	$(ENV) scripts/superset_up.sh
+
 airflow-up:
 	$(ENV) scripts/airflow_up.sh
 
 stop:
 	$(ENV) scripts/stop.sh
 
-test: setup
+test: envs  ## the test suite creates its own databases (prefix test_)
 	SR_DB_PREFIX=test_ scripts/run_tests.sh
 
 lint:
-	$(ENV) ruff check src dags tests bench && ruff format --check src dags tests bench
+	$(ENV) ruff check src dags tests bench superset && ruff format --check src dags tests bench superset && sqlfluff lint --config dbt_project/.sqlfluff dbt_project/models
 
 bench: setup
 	$(ENV) python bench/bench_ingest.py --days $(DAYS) --scale $(SCALE)
+
+bench-charts:  ## p50/p95 of every chart's data query, cache off (Superset must be up)
+	$(ENV) python bench/bench_charts.py
 
 lock:  ## re-resolve the pinned environments
 	scripts/bootstrap.sh

@@ -26,3 +26,10 @@ sync_env() {  # name lockfile
 }
 
 sync_env airflow airflow.lock
+sync_env superset superset.lock
+
+# Debian's chromium + driver for the Superset browser tests and report screenshots
+# (no browser download works here).
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+fi

@@ -7,6 +7,7 @@ export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 export SR_DB_PREFIX="${SR_DB_PREFIX:-}"
 export SR_STATE_DIR="${SR_STATE_DIR:-$ROOT/.local/${SR_DB_PREFIX:-demo}}"
+mkdir -p "$SR_STATE_DIR"
 export PATH="$ROOT/.venv/airflow/bin:$PATH"
 
 # Generated secrets (scripts/secrets.sh), never committed, never defaults.
@@ -37,3 +38,12 @@ export AIRFLOW_CONN_SR_SRC_COMMAND="$(_pg_url src_command)"
 unset -f _pg_url
 export DBT_PROJECT_DIR="$ROOT/dbt_project" DBT_PROFILES_DIR="$ROOT/dbt_project"
 export DBT_SEND_ANONYMOUS_USAGE_STATS=False DBT_LOG_PATH="$SR_STATE_DIR/dbt-logs" DBT_TARGET_PATH="$SR_STATE_DIR/dbt-target"
+
+# --- Superset (issue 5): its own venv, config and metadata DB `${SR_DB_PREFIX}superset` ---
+export SUPERSET_HOME="$SR_STATE_DIR/superset"
+export SUPERSET_CONFIG_PATH="$ROOT/superset/superset_config.py"
+export SUPERSET_PORT="${SUPERSET_PORT:-8088}"
+export SUPERSET_DATABASE_URI="postgresql+psycopg2://$_pg_auth@$PGHOST:$PGPORT/${SR_DB_PREFIX}superset"
+# Superset connects to the warehouse as this read-only role (password in .local/secrets.env).
+export SUPERSET_WAREHOUSE_ROLE="${SR_DB_PREFIX}superset_reader"
+export FLASK_APP=superset SUPERSET_LOAD_EXAMPLES=no

@@ -9,6 +9,7 @@ cd "$ROOT"
 mkdir -p "$SR_STATE_DIR" artifacts
 service-risk init-db
 airflow db migrate > "$SR_STATE_DIR/airflow-migrate.log" 2>&1 || { tail -30 "$SR_STATE_DIR/airflow-migrate.log"; exit 1; }
-ruff check src dags tests bench
-ruff format --check src dags tests bench
+ruff check src dags tests bench superset
+ruff format --check src dags tests bench superset
+sqlfluff lint --config dbt_project/.sqlfluff dbt_project/models
 exec pytest "$@"

@@ -20,3 +20,15 @@ if [ ! -f "$secrets" ]; then
   echo "Generated secrets in .local/secrets.env."
   echo "Airflow login (shown once; kept only in .local/): admin / $AIRFLOW_ADMIN_PASSWORD"
 fi
+
+# --- Superset (issue 5): added to an existing secrets.env too; each generated once, printed once.
+add_secret() {  # name [label to print the value under]
+  grep -q "^$1=" "$secrets" && return 0
+  local value; value="$("$ROOT/.venv/airflow/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')"
+  echo "$1=$value" >> "$secrets"
+  if [ -n "${2:-}" ]; then echo "$2$value  (shown once; kept only in .local/secrets.env)"; fi
+}
+add_secret SUPERSET_SECRET_KEY
+add_secret SUPERSET_WAREHOUSE_PASSWORD
+add_secret SUPERSET_ADMIN_PASSWORD "Superset login: admin / "
+add_secret SUPERSET_CITY_USER_PASSWORD "Superset city and province users' password: "

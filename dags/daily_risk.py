@@ -1,0 +1,126 @@
+"""Daily risk: build the dbt project (shared/spec/risk-model.md) for the day that just ended.
+
+Runs at 00:30 Asia/Shanghai and whenever the extraction lands new data. Astronomer Cosmos renders
+one task per dbt node (seeds, models with their data and unit tests via `dbt build`), so a failed
+model retries on its own. The incremental facts compute the days after the last one built (minus a
+lookback for late updates) up to the day that just ended; on an empty warehouse that is every day
+with data, so `airflow dags test daily_risk <date>` is the backfill. Trigger with
+`{"risk_date_from": "YYYY-MM-DD"}` to recompute from a given day. The logic lives in dbt.
+
+The dbt graph is read from a manifest written by `dbt parse` (no database connection) the first
+time the DAG file is parsed after a change to the project; later parses only read it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pendulum
+from airflow.sdk import AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag
+from cosmos import (
+    DbtTaskGroup,
+    ExecutionConfig,
+    LoadMode,
+    ProfileConfig,
+    ProjectConfig,
+    RenderConfig,
+    TestBehavior,
+)
+
+from service_risk.assets import LANDING_ASSETS
+
+LOCAL_TZ = "Asia/Shanghai"
+DBT_PROJECT_DIR = Path(
+    os.environ.get("DBT_PROJECT_DIR") or Path(__file__).resolve().parents[1] / "dbt_project"
+)
+DBT_TARGET_DIR = Path(os.environ.get("DBT_TARGET_PATH") or DBT_PROJECT_DIR / "target")
+MANIFEST_PATH = DBT_TARGET_DIR / "manifest.json"
+PROJECT_SOURCES = ("dbt_project.yml", "models", "macros", "seeds", "tests")
+
+
+def day_that_just_ended(moment: datetime) -> str:
+    """The local (Asia/Shanghai) day before `moment` (the run's logical date, or when an asset-triggered
+    run was due), as YYYY-MM-DD."""
+    return pendulum.instance(moment).in_timezone(LOCAL_TZ).subtract(days=1).to_date_string()
+
+
+def _newest_source_mtime() -> float:
+    newest = 0.0
+    for name in PROJECT_SOURCES:
+        path = DBT_PROJECT_DIR / name
+        files = [path] if path.is_file() else path.rglob("*") if path.is_dir() else []
+        newest = max([newest, *(f.stat().st_mtime for f in files if f.is_file())])
+    return newest
+
+
+def ensure_manifest() -> Path:
+    """The project's manifest, re-written by `dbt parse` when the project changed since."""
+    if not MANIFEST_PATH.exists() or MANIFEST_PATH.stat().st_mtime < _newest_source_mtime():
+        subprocess.run(
+            [
+                str(Path(sys.executable).with_name("dbt")),
+                "parse",
+                "--quiet",
+                "--target-path",
+                str(DBT_TARGET_DIR),
+            ],
+            cwd=DBT_PROJECT_DIR,
+            env={**os.environ, "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)},
+            check=True,
+            timeout=300,
+        )
+    return MANIFEST_PATH
+
+
+@dag(
+    dag_id="daily_risk",
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("30 0 * * *", timezone=LOCAL_TZ),
+        assets=AssetAny(*LANDING_ASSETS),
+    ),
+    start_date=pendulum.datetime(2026, 1, 1, tz=LOCAL_TZ),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    params={
+        "risk_date_from": Param(
+            "", type="string", description="Recompute from this day (YYYY-MM-DD); empty: incremental"
+        ),
+    },
+    user_defined_macros={"day_that_just_ended": day_that_just_ended},
+    tags=["dbt", "risk"],
+    doc_md=__doc__,
+)
+def daily_risk():
+    DbtTaskGroup(
+        group_id="risk_model",
+        project_config=ProjectConfig(
+            dbt_project_path=DBT_PROJECT_DIR,
+            manifest_path=ensure_manifest(),
+            install_dbt_deps=False,
+        ),
+        profile_config=ProfileConfig(
+            profile_name="service_risk",
+            target_name="warehouse",
+            profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
+        ),
+        execution_config=ExecutionConfig(),
+        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD),
+        operator_args={
+            "emit_datasets": False,
+            # A node's build runs the tests whose other parents are upstream of it, not those that
+            # wait for a model downstream.
+            "dbt_cmd_flags": ["--indirect-selection", "buildable"],
+            "vars": {
+                "risk_date_to": "{{ day_that_just_ended(logical_date or dag_run.run_after) }}",
+                "risk_date_from": "{{ params.risk_date_from }}",
+            },
+        },
+    )
+
+
+daily_risk()

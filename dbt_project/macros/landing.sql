@@ -1,0 +1,174 @@
+{#- Helpers for reading the append-only landing tables: versions, quarantine checks, personal data. -#}
+
+{#- Rank the landed versions of each key. The latest updated_at wins, then the highest batch.
+    Within one batch only the latest version is kept; the others are `duplicate_key` dirt. -#}
+{% macro version_ranks(key_columns) -%}
+    row_number() over (
+        partition by {{ key_columns | join(', ') }}, batch_id
+        order by updated_at desc
+    ) as version_in_batch,
+    row_number() over (
+        partition by {{ key_columns | join(', ') }}
+        order by updated_at desc, batch_id desc
+    ) = 1 as is_current_version
+{%- endmacro %}
+
+
+{#- The reasons a landed row is quarantined (sources.md "Dirty data"). These are the only names;
+    the simulator records injected dirt with the same kinds. -#}
+{% macro quarantine_reason_names() -%}
+    {{ return(['unknown_station', 'finish_before_accept', 'reply_before_accept', 'missing_accept_time',
+               'future_timestamp', 'bad_enum', 'malformed_phone', 'duplicate_key']) }}
+{%- endmacro %}
+
+
+{#- Reasons that are repaired in place (the value is nulled, the row flows on) rather than dropped. -#}
+{% macro repaired_quarantine_reasons() -%}
+    {{ return(['malformed_phone']) }}
+{%- endmacro %}
+
+
+{#- `checks`: mapping reason -> SQL condition that is true for a bad row. Yields the array of reasons
+    that apply (empty for a clean row). A null condition counts as passing. -#}
+{% macro quarantine_reasons(checks) -%}
+    {%- for reason in checks -%}
+        {%- if reason not in quarantine_reason_names() -%}
+            {{ exceptions.raise_compiler_error("unknown quarantine reason " ~ reason) }}
+        {%- endif -%}
+    {%- endfor -%}
+    array_remove(array[
+        {%- for reason, condition in checks.items() %}
+        case when {{ condition }} then '{{ reason }}' end{{ "," if not loop.last }}
+        {%- endfor %}
+    ]::text [], null)
+{%- endmacro %}
+
+
+{#- 'dropped' when any reason drops the row, 'repaired' when all reasons are repairable, else null. -#}
+{% macro quarantine_action(reasons_column) -%}
+    case
+        when cardinality({{ reasons_column }}) = 0 then null
+        when {{ reasons_column }} <@ array[
+            {%- for reason in repaired_quarantine_reasons() %}'{{ reason }}'{{ "," if not loop.last }}{% endfor -%}
+        ]::text [] then 'repaired'
+        else 'dropped'
+    end
+{%- endmacro %}
+
+
+{#- An event time later than the high watermark of the batch that landed the row cannot have happened
+    yet: the extraction took the row at that watermark. -#}
+{% macro is_future(time_columns, high_water='batch_high_water') -%}
+    (
+        {%- for column in time_columns %}
+        {{ column }} > {{ high_water }}{{ " or" if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+
+{#- A value outside its enumeration (null passes: nullability is checked elsewhere). -#}
+{% macro is_bad_enum(column, domain) -%}
+    ({{ column }} not in ({{ enum_values_sql(domain) }}))
+{%- endmacro %}
+
+
+{#- An 11-digit mainland mobile number: the only phone form the source systems take. -#}
+{% macro phone_pattern() -%}
+    '^1[3-9][0-9]{9}$'
+{%- endmacro %}
+
+
+{% macro is_malformed_phone(column) -%}
+    (nullif(trim({{ column }}), '') !~ {{ phone_pattern() }})
+{%- endmacro %}
+
+
+{#- Salted SHA-256 of a personal value: equal values still match (repeat callers), the value is gone.
+    The salt comes from the environment so the hashes cannot be reversed by a lookup table. -#}
+{% macro hash_personal(expression) -%}
+    encode(sha256(convert_to(
+        '{{ env_var("SR_PII_HASH_SALT", "service-risk") }}' || ({{ expression }}), 'UTF8'
+    )), 'hex')
+{%- endmacro %}
+
+
+{#- A well-formed phone number's hash; a malformed or empty one becomes null (repaired). -#}
+{% macro hash_phone(column) -%}
+    case when not {{ is_malformed_phone(column) }} then {{ hash_personal('trim(' ~ column ~ ')') }} end
+{%- endmacro %}
+
+
+{#- 138****5678: enough to recognise a number on the phone, not enough to call it. -#}
+{% macro mask_phone(column) -%}
+    case
+        when not {{ is_malformed_phone(column) }}
+            then left(trim({{ column }}), 3) || '****' || right(trim({{ column }}), 4)
+    end
+{%- endmacro %}
+
+
+{#- Chinese name: surname kept, the given name starred (张** / 王*). -#}
+{% macro mask_name(column) -%}
+    case when {{ column }} is not null then left({{ column }}, 1) || repeat('*', greatest(char_length({{ column }}) - 1, 1)) end
+{%- endmacro %}
+
+
+{#- Free text: digit runs that look like phone or id numbers, and a person named after 客户/用户/联系人
+    ("客户张伟来电"), are starred. Names elsewhere in the text cannot be recognised reliably, which is why
+    nothing downstream of staging carries free text at all. -#}
+{% macro mask_free_text(column) -%}
+    regexp_replace(
+        regexp_replace({{ column }}, '[0-9][0-9 -]{5,}[0-9]', '***', 'g'),
+        '(客户|用户|联系人|户主)[一-龥]{2,3}(来电|反映|表示|称|投诉|要求)', '\1**\2', 'g'
+    )
+{%- endmacro %}
+
+
+{#- A station code that is not a current station of the marketing system (null counts as unknown).
+    NOT IN over a key column without nulls runs as one hashed subplan, not a lookup per row. -#}
+{% macro is_unknown_station(column) -%}
+    ({{ column }} is null or {{ column }} not in (
+        select known_stations.org_code from {{ ref('stg_marketing__org_units') }} as known_stations
+        where known_stations.org_level = 'station'
+    ))
+{%- endmacro %}
+
+
+{#- The landing columns shared by every base model, and the batch's high watermark (for future times;
+    falls back to the local load time for a batch without bookkeeping). -#}
+{% macro landing_columns(landed_alias='landed_rows', batches_alias='batches') -%}
+    {{ landed_alias }}._batch_id as batch_id,
+    {{ landed_alias }}._loaded_at as loaded_at,
+    coalesce({{ batches_alias }}.high_water, ({{ landed_alias }}._loaded_at at time zone 'Asia/Shanghai'))
+        as batch_high_water
+{%- endmacro %}
+
+
+{% macro join_batches(landed_alias='landed_rows', batches_alias='batches') -%}
+    left join {{ source('ops', 'extract_batch') }} as {{ batches_alias }}
+        on {{ landed_alias }}._batch_id = {{ batches_alias }}.batch_id
+{%- endmacro %}
+
+
+{#- One row per quarantined landed version and reason, from a base model. `row_key` joins composite
+    keys with '|'. -#}
+{% macro quarantined_rows(source_table, base_relation, key_columns) -%}
+    select
+        '{{ source_table }}'::text as source_table,
+        {% if key_columns | length == 1 -%}
+        {{ key_columns[0] }}
+        {%- else -%}
+        concat_ws('|', {{ key_columns | join(', ') }})
+        {%- endif %} as row_key,
+        checked_rows.batch_id,
+        checked_rows.version_in_batch,
+        checked_rows.loaded_at,
+        checked_rows.updated_at,
+        reasons.reason,
+        checked_rows.quarantine_action,
+        checked_rows.is_current_version
+    from {{ base_relation }} as checked_rows
+    cross join lateral unnest(checked_rows.quarantine_reasons) as reasons (reason)
+    where checked_rows.quarantine_action is not null
+{%- endmacro %}

@@ -1,0 +1,64 @@
+-- Every landed version of every work order, typed, personal data masked, with the reasons it would be
+-- quarantined.
+with
+
+landed as (
+    select
+        landed_rows.order_no::text as order_no,
+        landed_rows.channel::text as channel,
+        landed_rows.order_type::text as order_type,
+        landed_rows.category::text as category,
+        landed_rows.complaint_level::text as complaint_level,
+        nullif(trim(landed_rows.customer_no::text), '') as customer_no,
+        {{ hash_phone('landed_rows.caller_phone::text') }} as caller_phone_hash,
+        {{ mask_phone('landed_rows.caller_phone::text') }} as caller_phone_masked,
+        {{ is_malformed_phone('landed_rows.caller_phone::text') }} as is_caller_phone_malformed,
+        landed_rows.station_code::text as station_code,
+        landed_rows.ta_code::text as ta_code,
+        landed_rows.parent_order_no::text as parent_order_no,
+        landed_rows.accept_time::timestamp as accept_time,
+        landed_rows.deadline_time::timestamp as deadline_time,
+        landed_rows.reply_time::timestamp as reply_time,
+        landed_rows.finish_time::timestamp as finish_time,
+        landed_rows.status::text as order_status,
+        landed_rows.return_count::integer as return_count,
+        landed_rows.handler_team_code::text as handler_team_code,
+        landed_rows.handler_staff_id::text as handler_staff_id,
+        {{ mask_free_text('landed_rows.content::text') }} as content_masked,
+        landed_rows.created_at::timestamp as created_at,
+        landed_rows.updated_at::timestamp as updated_at,
+        {{ landing_columns() }}
+    from {{ source('appeals', 'work_order') }} as landed_rows
+    {{ join_batches() }}
+),
+
+ranked as (
+    select
+        *,
+        {{ version_ranks(['order_no']) }}
+    from landed
+),
+
+checked as (
+    select
+        *,
+        {{ quarantine_reasons({
+            'duplicate_key': 'version_in_batch > 1',
+            'missing_accept_time': 'accept_time is null',
+            'unknown_station': is_unknown_station('station_code'),
+            'finish_before_accept': 'finish_time < accept_time',
+            'reply_before_accept': 'reply_time < accept_time',
+            'future_timestamp': is_future(['accept_time', 'reply_time', 'finish_time', 'created_at']),
+            'bad_enum': is_bad_enum('channel', 'channel') ~ ' or ' ~ is_bad_enum('order_type', 'order_type')
+                ~ ' or ' ~ is_bad_enum('category', 'category')
+                ~ ' or ' ~ is_bad_enum('complaint_level', 'complaint_level')
+                ~ ' or ' ~ is_bad_enum('order_status', 'order_status'),
+            'malformed_phone': 'is_caller_phone_malformed',
+        }) }} as quarantine_reasons
+    from ranked
+)
+
+select
+    *,
+    {{ quarantine_action('quarantine_reasons') }} as quarantine_action
+from checked

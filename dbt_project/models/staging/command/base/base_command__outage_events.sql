@@ -1,0 +1,46 @@
+-- Every landed version of every outage row (one per transformer area), typed, with the reasons it would
+-- be quarantined.
+with
+
+landed as (
+    select
+        landed_rows.outage_id::text as outage_id,
+        landed_rows.ta_code::text as ta_code,
+        landed_rows.outage_type::text as outage_type,
+        landed_rows.station_code::text as station_code,
+        landed_rows.feeder_name::text as feeder_name,
+        landed_rows.start_time::timestamp as start_time,
+        landed_rows.planned_end_time::timestamp as planned_end_time,
+        landed_rows.end_time::timestamp as end_time,
+        landed_rows.notice_time::timestamp as notice_time,
+        landed_rows.affected_customers::bigint as affected_customers,
+        landed_rows.cause::text as cause,
+        landed_rows.updated_at::timestamp as updated_at,
+        {{ landing_columns() }}
+    from {{ source('command', 'outage_event') }} as landed_rows
+    {{ join_batches() }}
+),
+
+ranked as (
+    select
+        *,
+        {{ version_ranks(['outage_id', 'ta_code']) }}
+    from landed
+),
+
+checked as (
+    select
+        *,
+        {{ quarantine_reasons({
+            'duplicate_key': 'version_in_batch > 1',
+            'unknown_station': is_unknown_station('station_code'),
+            'future_timestamp': is_future(['start_time', 'end_time', 'notice_time']),
+            'bad_enum': is_bad_enum('outage_type', 'outage_type'),
+        }) }} as quarantine_reasons
+    from ranked
+)
+
+select
+    *,
+    {{ quarantine_action('quarantine_reasons') }} as quarantine_action
+from checked

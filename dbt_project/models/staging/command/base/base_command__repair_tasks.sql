@@ -1,0 +1,38 @@
+-- Every landed version of every repair task, typed, with the reasons it would be quarantined.
+with
+
+landed as (
+    select
+        landed_rows.task_id::text as task_id,
+        landed_rows.order_no::text as order_no,
+        landed_rows.team_code::text as team_code,
+        landed_rows.dispatch_time::timestamp as dispatch_time,
+        landed_rows.arrive_time::timestamp as arrive_time,
+        landed_rows.restore_time::timestamp as restore_time,
+        landed_rows.updated_at::timestamp as updated_at,
+        {{ landing_columns() }}
+    from {{ source('command', 'repair_task') }} as landed_rows
+    {{ join_batches() }}
+),
+
+ranked as (
+    select
+        *,
+        {{ version_ranks(['task_id']) }}
+    from landed
+),
+
+checked as (
+    select
+        *,
+        {{ quarantine_reasons({
+            'duplicate_key': 'version_in_batch > 1',
+            'future_timestamp': is_future(['dispatch_time', 'arrive_time', 'restore_time']),
+        }) }} as quarantine_reasons
+    from ranked
+)
+
+select
+    *,
+    {{ quarantine_action('quarantine_reasons') }} as quarantine_action
+from checked

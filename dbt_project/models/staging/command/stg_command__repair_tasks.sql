@@ -1,0 +1,11 @@
+-- Current repair tasks (抢修) with dispatch, arrival and restoration times, valid rows only.
+select
+    task_id,
+    order_no,
+    team_code,
+    dispatch_time,
+    arrive_time,
+    restore_time,
+    updated_at
+from {{ ref('base_command__repair_tasks') }}
+where is_current_version and quarantine_action is distinct from 'dropped'

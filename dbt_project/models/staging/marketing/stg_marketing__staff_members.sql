@@ -1,0 +1,13 @@
+-- Current staff, valid rows only; the mobile is masked and hashed, the work e-mail kept for notifications.
+select
+    staff_id,
+    staff_name,
+    org_code,
+    team_code,
+    staff_position,
+    mobile_hash,
+    mobile_masked,
+    email,
+    updated_at
+from {{ ref('base_marketing__staff_members') }}
+where is_current_version and quarantine_action is distinct from 'dropped'

@@ -1,0 +1,130 @@
+"""Helpers for the Superset tests: a real test warehouse, a real Superset, a client."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from service_risk.db import drop_database
+from tests.conftest import ARTIFACTS, ROOT
+
+SUPERSET_PYTHON = ROOT / ".venv" / "superset" / "bin" / "python"
+SETUP_SCRIPT = ROOT / "superset" / "setup_superset.py"
+LOGS = ARTIFACTS / "superset"
+# Small but complete: every city, county and station level, and over a month of days so
+# that "against the previous month" has a previous month.
+SIMULATION = ["--days", "40", "--end-date", "2026-11-20", "--scale", "0.05", "--seed", "11"]
+
+
+def load_setup_module():
+    """superset/setup_superset.py without importing Superset (the client part is stdlib+requests)."""
+    spec = importlib.util.spec_from_file_location("sr_superset_setup", SETUP_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_logged(
+    name: str, command: list[str], timeout: float, env: dict | None = None, cwd: Path = ROOT
+) -> str:
+    """Run a step, keep its output as an artefact, fail with its tail."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    result = subprocess.run(
+        command, cwd=cwd, env=env or os.environ.copy(), capture_output=True, text=True, timeout=timeout
+    )
+    output = result.stdout + result.stderr
+    (LOGS / f"{name}.log").write_text(output)
+    if result.returncode != 0:
+        raise AssertionError(f"{name} failed ({result.returncode}):\n{output[-4000:]}")
+    print(f"{name}: {time.monotonic() - started:.1f} s")
+    return output
+
+
+def build_test_warehouse() -> None:
+    """The real pipeline on small data: simulate -> extract -> dbt build (no fake mart rows).
+
+    The warehouse is recreated first: landing watermarks and incremental marts of an
+    earlier run would not match the freshly simulated sources.
+    """
+    drop_database("warehouse")
+    run_logged("init-db", ["service-risk", "init-db"], timeout=120)
+    run_logged("simulate", ["service-risk", "simulate", *SIMULATION, "--no-progress"], timeout=300)
+    run_logged("extract", ["service-risk", "extract"], timeout=300)
+    run_logged("dbt-build", ["dbt", "build"], timeout=600, cwd=ROOT / "dbt_project")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def flush_redis_prefix(prefix: str) -> None:
+    """Superset caches of an earlier run would answer for ids that now mean other objects."""
+    if not shutil.which("redis-cli"):
+        return
+    keys = subprocess.run(
+        ["redis-cli", "--scan", "--pattern", f"{prefix}*"], capture_output=True, text=True, timeout=30
+    ).stdout.split()
+    for start in range(0, len(keys), 500):
+        subprocess.run(["redis-cli", "del", *keys[start : start + 500]], capture_output=True, timeout=30)
+
+
+class SupersetServer:
+    """`scripts/superset_up.sh` on a free port, stopped through its process group."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.pidfile = Path(os.environ["SR_STATE_DIR"]) / "superset.pgid"
+        self.env = {
+            **os.environ,
+            "SUPERSET_PORT": str(self.port),
+            "SUPERSET_PROVISION": "0",
+            # Not needed by the tests; saves ~0.4 GiB.
+            "SUPERSET_CELERY_WORKER": "0",
+        }
+
+    def prepare(self) -> None:
+        self.stop()  # a server left over by an interrupted run
+        drop_database("superset")  # prove the setup from scratch, as on a new machine
+        flush_redis_prefix("superset_test_")
+        run_logged(
+            "superset-setup", ["bash", "-c", ". scripts/env.sh && scripts/superset_setup.sh"], 600, self.env
+        )
+
+    def start(self) -> None:
+        run_logged("superset-up", ["bash", "-c", ". scripts/env.sh && scripts/superset_up.sh"], 300, self.env)
+
+    def provision(self, name: str) -> str:
+        command = [str(SUPERSET_PYTHON), str(SETUP_SCRIPT), "provision", "--url", self.url]
+        return run_logged(
+            name, ["bash", "-c", ". scripts/env.sh && exec " + " ".join(command)], 300, self.env
+        )
+
+    def stop(self) -> None:
+        if not self.pidfile.exists():
+            return
+        pgid = int(self.pidfile.read_text())
+        try:
+            os.killpg(pgid, signal.SIGTERM)
+            for _ in range(30):
+                os.killpg(pgid, 0)
+                time.sleep(1)
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.pidfile.unlink(missing_ok=True)
+        log = Path(os.environ["SR_STATE_DIR"]) / "logs" / "superset.log"
+        if log.exists():
+            LOGS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(log, LOGS / "superset-server.log")
