@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 
 from service_risk.simulator.engine import simulate
 from service_risk.simulator.live import run_live
@@ -40,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    progress = not args.no_progress
+    progress = not args.no_progress and sys.stderr.isatty()  # no bar in logs
     if args.days > 0 or not args.live:
         summary = simulate(
             days=args.days,
