@@ -47,3 +47,9 @@ export SUPERSET_DATABASE_URI="postgresql+psycopg2://$_pg_auth@$PGHOST:$PGPORT/${
 # Superset connects to the warehouse as this read-only role (password in .local/secrets.env).
 export SUPERSET_WAREHOUSE_ROLE="${SR_DB_PREFIX}superset_reader"
 export FLASK_APP=superset SUPERSET_LOAD_EXAMPLES=no
+
+# --- Mail (issue 6: Superset reports and alerts; shared with data-quality alerts) ---
+# Plain SMTP relay; DATA_ENGINEER_EMAILS (comma-separated) receive failed-report mails.
+export SMTP_HOST="${SMTP_HOST:-127.0.0.1}" SMTP_PORT="${SMTP_PORT:-25}"
+export SMTP_FROM="${SMTP_FROM:-service-risk@service-risk.invalid}"
+export DATA_ENGINEER_EMAILS="${DATA_ENGINEER_EMAILS:-data-engineers@service-risk.invalid}"

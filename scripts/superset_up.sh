@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start Superset (gunicorn web server + Celery worker) in its own process group, wait
 # until healthy, apply the asset bundle, roles, RLS and users, and say how to log in.
-# SUPERSET_PROVISION=0 skips the provisioning; SUPERSET_CELERY_WORKER=0 the worker.
+# SUPERSET_PROVISION=0 skips the provisioning; SUPERSET_CELERY_WORKER=0 the worker and beat.
+# Exactly one Celery beat (reports.scheduler every minute) runs with the worker.
 set -euo pipefail
 : "${SUPERSET_HOME:?source scripts/env.sh first}"
 pidfile="$SR_STATE_DIR/superset.pgid"
@@ -19,9 +20,13 @@ else
   worker=""
   if [ "${SUPERSET_CELERY_WORKER:-1}" != 0 ]; then
     worker="'$bin/celery' --app=superset.tasks.celery_app:app worker --pool=prefork --concurrency=1 -Q \"superset_\${SR_DB_PREFIX:-demo_}celery\" --loglevel=WARNING &"
+    # The process group was not running (checked above), so a pidfile left is stale.
+    rm -f "$SUPERSET_HOME/celerybeat.pid"
+    worker="$worker '$bin/celery' --app=superset.tasks.celery_app:app beat --pidfile '$SUPERSET_HOME/celerybeat.pid' \
+      --schedule '$SUPERSET_HOME/celerybeat-schedule' --loglevel=WARNING &"
   fi
   # gevent workers: dashboards fire many chart requests at once. One session per
-  # service, so `make stop` (kill -- -pgid) ends the web server and worker together.
+  # service, so `make stop` (kill -- -pgid) ends the web server, worker and beat together.
   setsid bash -c "$worker exec '$bin/gunicorn' --bind 127.0.0.1:$port --workers 2 --worker-class gevent \
     --timeout 120 --no-control-socket --limit-request-line 0 --limit-request-field_size 0 'superset.app:create_app()'" \
     > "$log" 2>&1 < /dev/null &

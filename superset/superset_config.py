@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import ClassVar
 
 from celery.schedules import crontab
+from superset.tasks.types import ExecutorType
 
 
 def _env(name: str) -> str:
@@ -89,7 +90,9 @@ FEATURE_FLAGS = {
     # Jinja in virtual datasets would let anyone who edits SQL read across the RLS
     # boundary; the datasets here do not need it.
     "ENABLE_TEMPLATE_PROCESSING": False,
-    "ALERT_REPORTS": False,
+    # Scheduled e-mail reports and alerts (issue 6, superset/subscriptions.yaml).
+    "ALERT_REPORTS": True,
+    "ALERTS_ATTACH_REPORTS": True,
 }
 
 # The API is used by the setup script and tests with a JWT plus CSRF token; keep CSRF on.
@@ -119,3 +122,25 @@ WEBDRIVER_OPTION_ARGS = [
 WEBDRIVER_CONFIGURATION = {"service": {"executable_path": "/usr/bin/chromedriver"}}
 WEBDRIVER_BASEURL = f"http://127.0.0.1:{os.environ.get('SUPERSET_PORT', '8088')}/"
 WEBDRIVER_BASEURL_USER_FRIENDLY = WEBDRIVER_BASEURL
+
+# --- Alerts & Reports (issue 6) -------------------------------------------------------
+# A report renders as its creator if that user owns it (subscriptions.py creates each
+# region's report as that region's user, and managers subscribe themselves), so RLS limits
+# it to the region; otherwise as an owner. Never a fixed all-seeing user.
+ALERT_REPORTS_EXECUTORS = [ExecutorType.CREATOR_OWNER, ExecutorType.OWNER]
+ALERT_REPORTS_NOTIFICATION_DRY_RUN = False
+EMAIL_NOTIFICATIONS = True
+EMAIL_REPORTS_SUBJECT_PREFIX = "[风险看板]"
+EMAIL_REPORTS_CTA = "在看板中打开"
+# Worker is killed after a report's working timeout plus this lag (chromium can hang).
+ALERT_REPORTS_WORKING_TIME_OUT_KILL = True
+
+# Mail: plain SMTP from the environment (scripts/env.sh); login only if a user is set.
+SMTP_HOST = os.environ.get("SMTP_HOST", "127.0.0.1")
+SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
+SMTP_MAIL_FROM = os.environ.get("SMTP_FROM", "superset@service-risk.invalid")
+SMTP_USER = os.environ.get("SMTP_USER") or None
+SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
+# Same spelling as the data-quality mailer (src/service_risk/quality/alert.py).
+SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "").lower() in ("1", "true", "yes")
+SMTP_SSL = os.environ.get("SMTP_SSL", "").lower() in ("1", "true", "yes")

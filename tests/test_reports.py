@@ -1,0 +1,260 @@
+"""Scheduled e-mail reports and alerts (issue 6): a real Superset with its Celery worker and
+beat, the subscriptions of superset/subscriptions.yaml, and a local SMTP sink.
+
+Reports are triggered by switching their crontab to every minute through the API (the beat
+then schedules them as it would at 08:00). Mails land in an aiosmtpd sink on a free port.
+"""
+
+from __future__ import annotations
+
+import email
+import os
+import threading
+import time
+from email import policy
+
+import psycopg
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.superset_fixtures import SupersetServer, build_test_warehouse, free_port, load_setup_module
+
+pytestmark = pytest.mark.slow
+
+setup = load_setup_module()
+DATA_ENGINEERS = "de-oncall@service-risk.invalid,de-lead@service-risk.invalid"
+SUBJECT_PREFIX = "[风险看板]"
+MAIL_WAIT = 240  # seconds: up to a minute until the beat's next tick, then the render
+
+
+class Sink:
+    """Collects every message: (arrival time, envelope recipients, parsed message)."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[float, list[str], email.message.EmailMessage]] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd hook name
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        with self.lock:
+            self.messages.append((time.time(), list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+    def wait_for(self, subject: str, timeout: float = MAIL_WAIT, count: int = 1):
+        """The first `count` mails whose subject starts with `subject` (Superset appends
+        ': <dashboard title>' to a dashboard report's name)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                found = [m for m in self.messages if str(m[2]["Subject"]).startswith(subject)]
+            if len(found) >= count:
+                return found[:count] if count > 1 else found[0]
+            time.sleep(1)
+        with self.lock:
+            seen = [m["Subject"] for _, _, m in self.messages]
+        raise AssertionError(f"no mail {subject!r} within {timeout} s; got {seen}")
+
+
+@pytest.fixture(scope="module")
+def sink():
+    handler = Sink()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield handler, controller.port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def superset(sink):
+    _, port = sink
+    build_test_warehouse()
+    server = SupersetServer()
+    server.env.update(
+        {
+            "SUPERSET_CELERY_WORKER": "1",  # worker + beat
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(port),
+            "SMTP_FROM": "superset-test@service-risk.invalid",
+            "DATA_ENGINEER_EMAILS": DATA_ENGINEERS,
+        }
+    )
+    try:
+        server.prepare()
+        server.start()
+        server.provision("reports-provision-1")
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def admin(superset):
+    return setup.SupersetClient(superset.url, setup.ADMIN_USER, os.environ["SUPERSET_ADMIN_PASSWORD"])
+
+
+def warehouse(sql: str, params=()) -> list[tuple]:
+    with psycopg.connect(
+        host=os.environ["PGHOST"], user=os.environ["PGUSER"], dbname="test_warehouse"
+    ) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def metadata(sql: str, params=()) -> list[tuple]:
+    with psycopg.connect(
+        host=os.environ["PGHOST"], user=os.environ["PGUSER"], dbname="test_superset"
+    ) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def leaders(org_code: str) -> set[str]:
+    """The unit's contacts' work e-mails, straight from the marketing staging models."""
+    rows = warehouse(
+        "select staff.email from staging.stg_marketing__unit_contacts as contact "
+        "join staging.stg_marketing__staff_members as staff using (staff_id) "
+        "where contact.org_code = %s and contact.contact_role in ('leader_in_charge', 'department_head')",
+        (org_code,),
+    )
+    return {email_ for (email_,) in rows if email_}
+
+
+def reports(client) -> dict[str, dict]:
+    return {
+        r["name"]: r
+        for r in client.list_all("/api/v1/report/", columns=["id", "name", "type", "crontab", "timezone"])
+    }
+
+
+@pytest.fixture(scope="module")
+def city():
+    """(code, name) of the city with the most red stations on the latest day (alert has a list)."""
+    return warehouse(
+        "with latest as (select max(risk_date) as d from marts.fct_unit_risk_daily) "
+        "select o.org_code, o.org_name from marts.dim_org_unit as o "
+        "left join marts.fct_unit_risk_daily as r on r.city_code = o.org_code "
+        "and r.org_level = 'station' and r.risk_code = 'red' and r.risk_date = (select d from latest) "
+        "where o.org_level = 'city' group by 1, 2 order by count(r.org_code) desc, 1 limit 1"
+    )[0]
+
+
+def test_subscriptions_applied_idempotently(superset, admin):
+    cities = warehouse("select org_code, org_name from marts.dim_org_unit where org_level = 'city'")
+    first = reports(admin)
+    assert first["省级总览周报"]["crontab"] == "0 8 * * 1"
+    for code, name in cities:
+        assert first[f"地市风险钻取日报 {name}"]["crontab"] == "0 8 * * *", code
+        assert first[f"红码供电所增加 {name}"]["type"] == "Alert"
+    assert {r["timezone"] for r in first.values()} == {"Asia/Shanghai"}
+    superset.provision("reports-provision-2")
+    assert reports(admin) == first
+
+
+def test_alert_sql_counts_red_increase(admin, city):
+    """The alert's number is today's red stations minus yesterday's, per city."""
+    code, name = city
+    alert = admin.get(f"/api/v1/report/{reports(admin)[f'红码供电所增加 {name}']['id']}")["result"]
+    (expected,) = warehouse(
+        "with latest as (select max(risk_date) as d from marts.fct_unit_risk_daily) "
+        "select (select count(*) from marts.fct_unit_risk_daily, latest where risk_date = d "
+        "and city_code = %(c)s and org_level = 'station' and risk_code = 'red') - "
+        "(select count(*) from marts.fct_unit_risk_daily, latest where risk_date = d - 1 "
+        "and city_code = %(c)s and org_level = 'station' and risk_code = 'red')",
+        {"c": code},
+    )
+    assert warehouse(alert["sql"]) == [expected]
+    assert alert["validator_type"] == "operator"
+
+
+def _payload(message, subtype: str) -> bytes:
+    for part in message.walk():
+        if part.get_content_type() == subtype:
+            return part.get_payload(decode=True)
+    return b""
+
+
+def test_city_report_alert_and_failure_reach_the_mailbox(superset, admin, sink, city):
+    handler, _ = sink
+    code, name = city
+    all_reports = reports(admin)
+    report_name, alert_name = f"地市风险钻取日报 {name}", f"红码供电所增加 {name}"
+    report_id, alert_id = all_reports[report_name]["id"], all_reports[alert_name]["id"]
+    dashboard_id = next(
+        d["id"]
+        for d in admin.list_all("/api/v1/dashboard/", columns=["id", "slug"])
+        if d["slug"] == "risk-drill-down"
+    )
+    alert = admin.get(f"/api/v1/report/{alert_id}")["result"]
+    # A failing alert, owned like the standing ones: its error must reach the data engineers.
+    failing = admin.post(
+        "/api/v1/report/",
+        {
+            "type": "Alert",
+            "name": "故障演练",
+            "crontab": "* * * * *",
+            "timezone": "Asia/Shanghai",
+            "database": alert["database"]["id"],
+            "sql": "select no_such_column from marts.dim_org_unit",
+            "validator_type": "operator",
+            "validator_config_json": {"op": ">", "threshold": 0},
+            "chart": alert["chart"]["id"],
+            "report_format": "TEXT",
+            # Not "charts": Superset allows one chart-menu report per chart.
+            "creation_method": "alerts_reports",
+            "owners": [o["id"] for o in alert["owners"]],
+            "recipients": [
+                {"type": "Email", "recipient_config_json": {"target": "nobody@service-risk.invalid"}}
+            ],
+        },
+    )["id"]
+    (last_log,) = metadata("select coalesce(max(id), 0) from logs")[0]
+    triggered = time.time()
+    admin.put(f"/api/v1/report/{report_id}", {"crontab": "* * * * *"})
+    # Fire now whatever the day's numbers: the condition itself is tested above.
+    admin.put(
+        f"/api/v1/report/{alert_id}",
+        {"crontab": "* * * * *", "validator_config_json": {"op": ">", "threshold": -1000000}},
+    )
+    try:
+        arrived, rcpt, message = handler.wait_for(f"{SUBJECT_PREFIX} {report_name}: ")
+        print(
+            f"city report mailed {arrived - triggered:.1f} s after the trigger, "
+            f"{arrived % 60:.1f} s after the beat's minute"
+        )
+        assert set(rcpt) == leaders(code) and rcpt
+        png = _payload(message, "image/png")
+        assert png.startswith(b"\x89PNG") and len(png) > 20_000, len(png)
+
+        arrived, rcpt, message = handler.wait_for(f"{SUBJECT_PREFIX} {alert_name}")
+        print(f"city alert mailed {arrived - triggered:.1f} s after the trigger")
+        assert set(rcpt) == leaders(code)
+        body = _payload(message, "text/html").decode()
+        stations = warehouse(
+            "select org_name, city_code from marts.fct_unit_risk_daily where org_level = 'station' "
+            "and risk_code = 'red' and risk_date = (select max(risk_date) from marts.fct_unit_risk_daily)"
+        )
+        own = {station for station, station_city in stations if station_city == code}
+        others = {station for station, station_city in stations if station_city != code} - own
+        assert own, "the test data has no red station on the latest day"
+        assert {s for s in own if s in body} == own
+        assert {s for s in others if s in body} == set()
+
+        # One mail per owner: the admin and each data engineer.
+        failures = handler.wait_for(f"{SUBJECT_PREFIX} Error occurred for Alert: 故障演练", count=3)
+        print(f"failure mailed {max(f[0] for f in failures) - triggered:.1f} s after the trigger")
+        assert set(DATA_ENGINEERS.split(",")) <= {r for f in failures for r in f[1]}
+        states = {row["state"] for row in admin.get(f"/api/v1/report/{failing}/log/")["result"]}
+        assert "Error" in states, states
+    finally:
+        for report in (report_id, alert_id):
+            admin.put(f"/api/v1/report/{report}", {"active": False})
+        admin.request("DELETE", f"/api/v1/report/{failing}")
+
+    # Execution log: success, and the dashboard's data was read as the city user only (RLS).
+    assert "Success" in {row["state"] for row in admin.get(f"/api/v1/report/{report_id}/log/")["result"]}
+    readers = metadata(
+        "select distinct u.username from logs as l join ab_user as u on u.id = l.user_id "
+        "where l.id > %s and l.action = 'ChartDataRestApi.data' and l.dashboard_id = %s",
+        (last_log, dashboard_id),
+    )
+    assert readers == [(setup.CITY_USER_PREFIX + code,)]
