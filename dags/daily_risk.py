@@ -7,6 +7,11 @@ lookback for late updates) up to the day that just ended; on an empty warehouse 
 with data, so `airflow dags test daily_risk <date>` is the backfill. Trigger with
 `{"risk_date_from": "YYYY-MM-DD"}` to recompute from a given day. The logic lives in dbt.
 
+After dbt, the Great Expectations gate validates the marts for the days built (expectations/marts.yml,
+service_risk.quality); only if every blocking expectation passed does `publish` advance the pointer
+quality.publication that the `published.*` views read. A failure is recorded in quality.validation_result,
+e-mailed to the data engineers and fails the run; dashboards keep the last good day.
+
 The dbt graph is read from a manifest written by `dbt parse` (no database connection) the first
 time the DAG file is parsed after a change to the project; later parses only read it.
 """
@@ -20,7 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pendulum
-from airflow.sdk import AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag
+from airflow.sdk import AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 from cosmos import (
     DbtTaskGroup,
     ExecutionConfig,
@@ -40,6 +45,7 @@ DBT_PROJECT_DIR = Path(
 DBT_TARGET_DIR = Path(os.environ.get("DBT_TARGET_PATH") or DBT_PROJECT_DIR / "target")
 MANIFEST_PATH = DBT_TARGET_DIR / "manifest.json"
 PROJECT_SOURCES = ("dbt_project.yml", "models", "macros", "seeds", "tests")
+RISK_DATE_TO = "{{ day_that_just_ended(logical_date or dag_run.run_after) }}"
 
 
 def day_that_just_ended(moment: datetime) -> str:
@@ -76,6 +82,32 @@ def ensure_manifest() -> Path:
     return MANIFEST_PATH
 
 
+# A failed gate is deterministic (same rows, same result): one quick retry at most.
+@task(retries=1, retry_delay=timedelta(seconds=10))
+def validate_marts(risk_date_to: str, run_id=None) -> str:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from service_risk.quality import gate
+
+    outcome = gate.validate_marts(risk_date_to, run_id)
+    print(outcome.summary())
+    if not outcome.passed:
+        gate.announce_failure([outcome], run_id)
+        raise AirflowFailException(
+            f"blocking expectations failed; publication stays at {gate.published_through()}"
+        )
+    return risk_date_to
+
+
+@task(retries=1, retry_delay=timedelta(seconds=10))
+def publish(risk_date_to: str, run_id=None) -> str:
+    from service_risk.quality import gate
+
+    through = gate.publish(risk_date_to, run_id)
+    print(f"published through {through}")
+    return str(through)
+
+
 @dag(
     dag_id="daily_risk",
     schedule=AssetOrTimeSchedule(
@@ -96,7 +128,7 @@ def ensure_manifest() -> Path:
     doc_md=__doc__,
 )
 def daily_risk():
-    DbtTaskGroup(
+    risk_model = DbtTaskGroup(
         group_id="risk_model",
         project_config=ProjectConfig(
             dbt_project_path=DBT_PROJECT_DIR,
@@ -116,11 +148,14 @@ def daily_risk():
             # wait for a model downstream.
             "dbt_cmd_flags": ["--indirect-selection", "buildable"],
             "vars": {
-                "risk_date_to": "{{ day_that_just_ended(logical_date or dag_run.run_after) }}",
+                "risk_date_to": RISK_DATE_TO,
                 "risk_date_from": "{{ params.risk_date_from }}",
             },
         },
     )
+    checked = validate_marts(RISK_DATE_TO)
+    risk_model >> checked
+    publish(checked)
 
 
 daily_risk()

@@ -3,6 +3,10 @@
 One task per source table; each lands the rows with updated_at in
 (watermark, end of the run's data interval] and emits the table's asset, on
 which the daily risk DAG is scheduled. A catch-up after downtime is one run.
+Then the landed batches are validated with Great Expectations
+(expectations/landing.yml, service_risk.quality): a blocking failure (missing
+columns, null keys, a short batch) is e-mailed to the data engineers and fails
+the run; row-level dirt only warns (dbt staging quarantines it).
 """
 
 from __future__ import annotations
@@ -38,6 +42,21 @@ def extract(system: str, name: str, data_interval_end=None, logical_date=None, r
     return {"landing_table": result.landing_table, "batch_id": result.batch_id, "rows": result.row_count}
 
 
+@task(retries=1, retry_delay=timedelta(seconds=10))
+def validate_landing(batches: list[dict], run_id=None) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from service_risk.quality import gate
+
+    outcomes = gate.validate_landing(batches, run_id)
+    for outcome in outcomes:
+        print(outcome.summary())
+    if failed := [outcome for outcome in outcomes if not outcome.passed]:
+        gate.announce_failure(failed, run_id)
+        # Deterministic: a retry would validate the same rows again.
+        raise AirflowFailException(f"blocking expectations failed: {', '.join(o.suite for o in failed)}")
+
+
 @dag(
     dag_id="extract_sources",
     schedule="*/15 * * * *",
@@ -49,10 +68,13 @@ def extract(system: str, name: str, data_interval_end=None, logical_date=None, r
     doc_md=__doc__,
 )
 def extract_sources():
-    for table in SOURCE_TABLES:
+    batches = [
         extract.override(task_id=f"extract_{table.landing_name}", outlets=[landing_asset(table)])(
             system=table.system, name=table.name
         )
+        for table in SOURCE_TABLES
+    ]
+    validate_landing(batches)
 
 
 extract_sources()

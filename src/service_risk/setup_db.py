@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 from service_risk.db import connect, ensure_database
 from service_risk.settings import SYSTEM_DATABASES, Settings, get_settings
 
-WAREHOUSE_SCHEMAS = ("landing", "staging", "intermediate", "marts", "ops", "quality")
+WAREHOUSE_SCHEMAS = ("landing", "staging", "intermediate", "marts", "ops", "quality", "published")
 
 OPS_DDL = """
 create sequence if not exists ops.extract_batch_id_seq;

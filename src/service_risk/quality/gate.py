@@ -1,0 +1,288 @@
+"""Validation gates, results in the warehouse, Data Docs and the publication pointer.
+
+Dashboards read `published.*`: views of the marts cut at `quality.publication`'s latest
+`published_through`. The pointer only advances when the mart gate's blocking expectations pass,
+so a broken day never reaches a manager's screen and the last good day stays published.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from service_risk.db import connect
+from service_risk.quality import alert, suites
+from service_risk.settings import get_settings
+
+RISK_LOOKBACK_DAYS = 3  # dbt var risk_lookback_days: an incremental run recomputes these days too
+PUBLISHED_VIEWS = {  # published view -> the mart it mirrors (same columns)
+    "published.unit_risk_daily": "marts.fct_unit_risk_daily",
+    "published.unit_indicator_daily": "marts.fct_unit_indicator_daily",
+}
+
+QUALITY_DDL = """
+create schema if not exists quality;
+create schema if not exists published;
+create table if not exists quality.validation_result (
+    result_id bigserial primary key,
+    run_id text not null,
+    suite text not null,
+    batch text not null,
+    expectation text not null,
+    column_name text,
+    description text,
+    blocking boolean not null,
+    success boolean not null,
+    observed_value text,
+    unexpected_count bigint,
+    checked_at timestamptz not null default now()
+);
+comment on table quality.validation_result is
+    'One row per expectation per gate run (Great Expectations); blocking failures hold publication.';
+create table if not exists quality.publication (
+    publication_id bigserial primary key,
+    published_through date not null,
+    run_id text,
+    published_at timestamptz not null default now()
+);
+comment on table quality.publication is
+    'Publication pointer, append-only: the latest row''s published_through is the last day dashboards show.';
+"""
+
+
+def data_docs_dir() -> Path:
+    return Path(os.environ.get("SR_STATE_DIR", ".")) / "data_docs"
+
+
+@dataclass
+class GateOutcome:
+    suite: str
+    batch: str
+    results: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failures(self) -> list[dict]:
+        return [r for r in self.results if r["blocking"] and not r["success"]]
+
+    @property
+    def warnings(self) -> list[dict]:
+        return [r for r in self.results if not r["blocking"] and not r["success"]]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def summary(self) -> str:
+        lines = [
+            f"{self.suite} [{self.batch}]: {len(self.results)} expectations, "
+            f"{len(self.failures)} blocking failures, {len(self.warnings)} warnings, {self.seconds:.1f} s"
+        ]
+        for kind, rows in (("FAILED", self.failures), ("warning", self.warnings)):
+            lines += [f"  {kind}: {describe(r)} (observed {r['observed_value']})" for r in rows]
+        return "\n".join(lines)
+
+
+def describe(result: dict) -> str:
+    name = result["expectation"] + (f"({result['column_name']})" if result["column_name"] else "")
+    return name + (f" - {result['description']}" if result["description"] else "")
+
+
+def ensure_quality_objects() -> None:
+    """Results and pointer tables, and the published views (dbt's rebuild of a mart drops them)."""
+    with connect("warehouse") as conn:
+        conn.execute(QUALITY_DDL)
+        for view, mart in PUBLISHED_VIEWS.items():
+            if conn.execute("select to_regclass(%s)", (mart,)).fetchone()[0] is None:
+                continue
+            conn.execute(
+                f"create or replace view {view} as select m.* from {mart} as m where m.risk_date <= ("
+                "select p.published_through from quality.publication as p order by p.publication_id desc limit 1)"
+            )
+            conn.execute(f"comment on view {view} is 'Rows of {mart} up to the publication pointer.'")
+
+
+def _validate(named_batches: list[tuple[str, str, object]], run_id: str) -> list[GateOutcome]:
+    """Validate (batch label, asset query, suite) triples in one ephemeral GX context; build Data Docs."""
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    started = time.monotonic()
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # they only clutter task logs
+    # The ephemeral context's default site lives in a temporary folder: replace it with ours.
+    context.delete_data_docs_site("local_site")
+    context.add_data_docs_site(
+        site_name="local_site",
+        site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(data_docs_dir()),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    source = context.data_sources.add_postgres(
+        "warehouse", connection_string=get_settings().sqlalchemy_url("warehouse")
+    )
+    definitions = []
+    for label, query, suite in named_batches:
+        asset = source.add_query_asset(name=f"{suite.name} {label}", query=query)
+        definitions.append(
+            context.validation_definitions.add(
+                gx.ValidationDefinition(
+                    name=f"{suite.name} {label}",
+                    data=asset.add_batch_definition_whole_table("batch"),
+                    suite=context.suites.add(suite),
+                )
+            )
+        )
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name="gate",
+            validation_definitions=definitions,
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+            result_format="SUMMARY",
+        )
+    )
+    result = checkpoint.run(run_id=RunIdentifier(run_name=run_id))
+    seconds = (time.monotonic() - started) / max(len(named_batches), 1)
+    by_suite = {r.suite_name: r for r in result.run_results.values()}
+    outcomes = []
+    for label, _, suite in named_batches:
+        outcome = GateOutcome(suite=suite.name, batch=label, seconds=seconds)
+        for row in by_suite[suite.name].results:
+            config, details = row.expectation_config, row.result or {}
+            observed = details.get("observed_value", details.get("unexpected_percent"))
+            errors = [
+                v["exception_message"]
+                for v in (row.exception_info or {}).values()
+                if isinstance(v, dict) and v.get("raised_exception")
+            ]
+            if errors:  # a query that cannot run fails its expectation: the gate fails closed
+                observed = "error: " + errors[0]
+            outcome.results.append(
+                {
+                    "expectation": config.type,
+                    "column_name": config.kwargs.get("column")
+                    or (",".join(config.kwargs["column_list"]) if "column_list" in config.kwargs else None),
+                    "description": (config.meta or {}).get("description"),
+                    "blocking": bool((config.meta or {}).get("blocking")),
+                    "success": bool(row.success),
+                    "observed_value": None if observed is None else json.dumps(observed, default=str)[:2000],
+                    # UnexpectedRowsExpectation reports its row count as the observed value.
+                    "unexpected_count": details.get("unexpected_count")
+                    if "unexpected_count" in details or not isinstance(observed, int)
+                    else observed,
+                }
+            )
+        outcomes.append(outcome)
+    return outcomes
+
+
+def record(outcomes: list[GateOutcome], run_id: str) -> None:
+    with connect("warehouse") as conn, conn.cursor() as cur:
+        cur.executemany(
+            "insert into quality.validation_result (run_id, suite, batch, expectation, column_name, description,"
+            " blocking, success, observed_value, unexpected_count) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (run_id, o.suite, o.batch, r["expectation"], r["column_name"], r["description"], r["blocking"],
+                 r["success"], r["observed_value"], r["unexpected_count"])
+                for o in outcomes
+                for r in o.results
+            ],
+        )  # fmt: skip
+
+
+def validate_landing(batches: list[dict], run_id: str) -> list[GateOutcome]:
+    """Validate landed batches ({"landing_table", "batch_id", "rows"} as the extract tasks return them)."""
+    ensure_quality_objects()
+    with connect("warehouse") as conn:
+        recorded = {
+            batch_id: (rows, high_water)
+            for batch_id, rows, high_water in conn.execute(
+                "select batch_id, row_count, high_water from ops.extract_batch where batch_id = any(%s)",
+                ([b["batch_id"] for b in batches if b.get("batch_id")],),
+            )
+        }
+    named = []
+    for batch in batches:
+        if not batch.get("batch_id") or batch["batch_id"] not in recorded:
+            continue  # nothing landed in this window
+        rows, high_water = recorded[batch["batch_id"]]
+        table = batch["landing_table"].removeprefix("landing.")
+        named.append(
+            (
+                f"batch {batch['batch_id']}",
+                f"select * from landing.{table} where _batch_id = {int(batch['batch_id'])}",
+                suites.landing_suite(table, int(rows or 0), high_water),
+            )
+        )
+    outcomes = _validate(named, run_id) if named else []
+    record(outcomes, run_id)
+    return outcomes
+
+
+def published_through() -> dt.date | None:
+    with connect("warehouse") as conn:
+        row = conn.execute(
+            "select published_through from quality.publication order by publication_id desc limit 1"
+        ).fetchone()
+    return row[0] if row else None
+
+
+def validate_marts(risk_date_to: dt.date | str, run_id: str) -> GateOutcome:
+    """Validate the risk days this run built: from the day after the pointer (minus dbt's lookback) or,
+    before the first publication, the first day in the mart, to `risk_date_to`."""
+    ensure_quality_objects()
+    risk_date_to = dt.date.fromisoformat(str(risk_date_to))
+    pointer = published_through()
+    if pointer is None:
+        with connect("warehouse") as conn:
+            first = conn.execute("select min(risk_date) from marts.fct_unit_risk_daily").fetchone()[0]
+        date_from = first or risk_date_to
+    else:
+        date_from = min(pointer + dt.timedelta(days=1), risk_date_to) - dt.timedelta(days=RISK_LOOKBACK_DAYS)
+    query, suite = suites.mart_suite(date_from, risk_date_to)
+    [outcome] = _validate([(f"{date_from}..{risk_date_to}", query, suite)], run_id)
+    record([outcome], run_id)
+    return outcome
+
+
+def publish(risk_date_to: dt.date | str, run_id: str) -> dt.date:
+    """Advance the pointer to `risk_date_to` (never back: a recomputation of old days keeps it)."""
+    ensure_quality_objects()
+    day = dt.date.fromisoformat(str(risk_date_to))
+    current = published_through()
+    if current is None or day > current:
+        with connect("warehouse") as conn:
+            conn.execute(
+                "insert into quality.publication (published_through, run_id) values (%s, %s)", (day, run_id)
+            )
+        return day
+    return current
+
+
+def announce_failure(outcomes: list[GateOutcome], run_id: str) -> list[str]:
+    """E-mail the blocking failures to the data engineers; the recipients."""
+    failed = [o for o in outcomes if not o.passed]
+    pointer = published_through()
+    subject = (
+        f"[service-risk] quality gate FAILED: {', '.join(o.suite for o in failed)} - "
+        f"publication held at {pointer or 'nothing published yet'}"
+    )
+    body = "\n\n".join(
+        [
+            f"Run {run_id}: blocking Great Expectations failed; dashboards keep showing data up to {pointer}.",
+            *(o.summary() for o in failed),
+            f"Data Docs: file://{data_docs_dir().resolve()}/index.html",
+            "History: select * from quality.validation_result where run_id = '" + run_id + "';",
+        ]
+    )
+    return alert.send_alert(subject, body)

@@ -1,0 +1,223 @@
+"""Great Expectations gates through real DAG runs: quarantine, publication pointer, alert e-mail.
+
+The module simulates a small province with dirty rows, extracts it with a real extract_sources run
+(landing gate), builds and gates the marts with a real daily_risk run, then breaks the next day's mart
+(a station lost) and runs the gate for that new day: publication must stay at the last good day and
+the data engineers must get an e-mail at a local SMTP sink the test runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import socket
+import subprocess
+import time
+from email import message_from_bytes
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from service_risk.db import connect, drop_database
+from service_risk.settings import get_settings
+from service_risk.setup_db import init_databases
+from service_risk.sources import SOURCE_TABLES
+from tests.conftest import ARTIFACTS, ROOT, run_dag
+
+END = dt.date(2026, 9, 30)  # last simulated day; the good run publishes through END - 1
+DAYS = 35
+RECIPIENT = "dq-oncall@example.com"
+STAGING = {  # quarantine source_table -> (staging model, key expression as row_key spells it)
+    "org_unit": ("stg_marketing__org_units", "org_code"),
+    "transformer_area": ("stg_marketing__transformer_areas", "ta_code"),
+    "customer": ("stg_marketing__customers", "customer_no"),
+    "team": ("stg_marketing__teams", "team_code"),
+    "staff": ("stg_marketing__staff_members", "staff_id"),
+    "unit_contact": ("stg_marketing__unit_contacts", "org_code || '|' || role"),
+    "work_order": ("stg_appeals__work_orders", "order_no"),
+    "call_record": ("stg_appeals__call_records", "call_id"),
+    "callback_survey": ("stg_appeals__callback_surveys", "survey_id"),
+    "outage_event": ("stg_command__outage_events", "outage_id || '|' || ta_code"),
+    "repair_task": ("stg_command__repair_tasks", "task_id"),
+}
+
+
+def query(sql: str, params: tuple = ()) -> list[tuple]:
+    with connect("warehouse") as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def assert_ok(result: subprocess.CompletedProcess) -> None:
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+class Sink:
+    """An aiosmtpd SMTP server on a free local port that keeps what it receives."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd calls this hook by name
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+        return "250 OK"
+
+
+@pytest.fixture(scope="module")
+def smtp_sink():
+    sink = Sink()
+    sink.controller.start()
+    with pytest.MonkeyPatch.context() as patch:  # the DAG runs inherit these (env.sh keeps them)
+        patch.setenv("SMTP_HOST", "127.0.0.1")
+        patch.setenv("SMTP_PORT", str(sink.port))
+        patch.setenv("DATA_ENGINEER_EMAILS", RECIPIENT)
+        yield sink
+    sink.controller.stop()
+
+
+@pytest.fixture(scope="module")
+def good_run(smtp_sink) -> dict:
+    """Fresh warehouse, simulated dirty sources, extraction + landing gate, dbt + mart gate + publish."""
+    from service_risk.simulator import simulate
+
+    drop_database("warehouse")
+    init_databases()
+    simulate(days=DAYS, end_date=END, scale=0.03, seed=23, dirty_rate=0.01)
+    shutil.rmtree(Path(os.environ["SR_STATE_DIR"]) / "data_docs", ignore_errors=True)
+    timings = {}
+    for dag_id, logical_date in (
+        ("extract_sources", f"{END + dt.timedelta(days=1)}T00:00:00+08:00"),
+        ("daily_risk", f"{END}T00:30:00+08:00"),  # the day that just ended: END - 1
+    ):
+        started = time.monotonic()
+        result = run_dag(dag_id, logical_date)
+        timings[dag_id] = time.monotonic() - started
+        assert_ok(result)
+    return timings
+
+
+def test_good_run_publishes_through_the_last_day_and_keeps_results(good_run, smtp_sink):
+    assert query("select max(published_through) from quality.publication")[0][0] == END - dt.timedelta(days=1)
+    published = query("select max(risk_date), count(*) from published.unit_risk_daily")[0]
+    assert published[0] == END - dt.timedelta(days=1)
+    assert published[1] == query("select count(*) from marts.fct_unit_risk_daily")[0][0]
+    suites = dict(
+        query("select suite, bool_and(success) from quality.validation_result where blocking group by suite")
+    )
+    assert suites["marts.fct_unit_risk_daily"] is True
+    assert {f"landing.{t.landing_name}" for t in SOURCE_TABLES} <= set(suites)
+    assert all(suites.values()), suites
+    assert (Path(os.environ["SR_STATE_DIR"]) / "data_docs" / "index.html").is_file()
+    assert smtp_sink.messages == []  # nothing to announce
+
+
+def test_every_dirty_kind_is_quarantined_and_good_rows_all_counted(good_run):
+    settings = get_settings()
+    injected = set()
+    for system in ("marketing", "appeals", "command"):
+        with psycopg.connect(settings.dsn(system)) as source:
+            injected |= set(source.execute("select table_name, row_key, kind from sim.dirty_row").fetchall())
+    quarantined = set(
+        query(
+            "select source_table, row_key, reason from quarantine.quarantine_marketing union "
+            "select source_table, row_key, reason from quarantine.quarantine_appeals union "
+            "select source_table, row_key, reason from quarantine.quarantine_command"
+        )
+    )
+    assert len({kind for _, _, kind in injected}) >= 6, "the simulation injected too few kinds"
+    assert injected <= quarantined, sorted(injected - quarantined)[:10]
+
+    # The counts mart adds up to the quarantine views, per table, reason and action.
+    mart = dict(
+        ((t, r, a), n)
+        for t, r, a, n in query(
+            "select source_table, reason, quarantine_action, sum(row_count) from quality.fct_quarantine_daily "
+            "group by 1, 2, 3"
+        )
+    )
+    views = dict(
+        ((t, r, a), n)
+        for t, r, a, n in query(
+            "select source_table, reason, quarantine_action, count(*) from ("
+            "select * from quarantine.quarantine_marketing union all select * from quarantine.quarantine_appeals "
+            "union all select * from quarantine.quarantine_command) as q group by 1, 2, 3"
+        )
+    )
+    assert mart == views and mart
+
+    # No good row lost: staging keeps every distinct landed key except those whose current version was dropped.
+    for source_table, (model, key) in STAGING.items():
+        landing = next(t.landing_name for t in SOURCE_TABLES if t.name == source_table)
+        distinct_keys = query(f"select count(distinct {key}) from landing.{landing}")[0][0]
+        dropped = query(
+            "select count(distinct row_key) from ("
+            "select * from quarantine.quarantine_marketing union all select * from quarantine.quarantine_appeals "
+            "union all select * from quarantine.quarantine_command) as q "
+            "where source_table = %s and is_current_version and quarantine_action = 'dropped'",
+            (source_table,),
+        )[0][0]
+        staged = query(f"select count(*) from staging.{model}")[0][0]
+        assert staged == distinct_keys - dropped, source_table
+
+
+def test_broken_mart_blocks_publication_and_alerts(good_run, smtp_sink):
+    """The next day's mart loses a station: its gate fails, the pointer and the published views stay."""
+    last_good, new_day = END - dt.timedelta(days=1), END
+    with connect("warehouse") as conn:
+        lost = conn.execute(
+            "select min(org_code) from marts.dim_org_unit where org_level = 'station'"
+        ).fetchone()[0]
+        # The new day as dbt would have built it, but without one station.
+        conn.execute(
+            "create temp table next_day as select * from marts.fct_unit_risk_daily "
+            "where risk_date = %s and org_code <> %s",
+            (last_good, lost),
+        )
+        conn.execute(
+            "update next_day set risk_date = %s, unit_day_id = org_code || ':' || %s", (new_day, str(new_day))
+        )
+        conn.execute("insert into marts.fct_unit_risk_daily select * from next_day")
+    runs_before = query("select count(distinct run_id) from quality.validation_result")[0][0]
+
+    started = time.monotonic()
+    result = subprocess.run(  # a real daily_risk run whose dbt tasks are marked done: only the gate runs
+        ["bash", "-c", ". scripts/env.sh && airflow dags test daily_risk \"$0\" --mark-success-pattern 'risk_model[.].*'",
+         f"{END + dt.timedelta(days=1)}T00:30:00+08:00"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    gate_seconds = time.monotonic() - started
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "daily_risk-broken-mart.out").write_text(result.stdout + result.stderr)
+    assert result.returncode != 0, "the run with a broken mart succeeded"
+
+    assert query("select max(published_through) from quality.publication")[0][0] == last_good
+    assert query("select max(risk_date) from published.unit_risk_daily")[0][0] == last_good
+    assert (
+        query("select count(*) from published.unit_risk_daily where risk_date > %s", (last_good,))[0][0] == 0
+    )
+    assert query("select count(*) from marts.fct_unit_risk_daily where risk_date = %s", (new_day,))[0][0] > 0
+    failed = query(
+        "select description, unexpected_count from quality.validation_result where blocking and not success "
+        "and run_id not in (select run_id from quality.validation_result group by run_id "
+        "order by min(checked_at) limit %s)",
+        (runs_before,),
+    )
+    assert any("every unit" in (d or "") and n == 1 for d, n in failed), failed
+
+    deadline = time.monotonic() + 10
+    while not smtp_sink.messages and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(smtp_sink.messages) == 1
+    recipients, message = smtp_sink.messages[0]
+    assert recipients == [RECIPIENT] and message["To"] == RECIPIENT
+    subject = " ".join(message["Subject"].split())  # unfold the long header
+    assert "quality gate FAILED" in subject and f"held at {last_good}" in subject
+    assert "every unit of dim_org_unit" in message.get_payload(decode=True).decode()
+    print(f"\ngate timings: {good_run} broken-mart run {gate_seconds:.1f} s")
