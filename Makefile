@@ -8,7 +8,7 @@ SCALE ?= 1
 SEED ?= 42
 DIRTY_RATE ?= 0.002
 
-.PHONY: help envs setup demo simulate extract risk superset-setup superset-up airflow-up stop test lint bench bench-charts lock clean
+.PHONY: help envs setup demo simulate extract risk superset-setup superset-up airflow-up stop test lint bench bench-publish bench-charts lock clean
 
 help:
 	@echo "make demo   simulate $(DAYS) days at scale $(SCALE), extract through Airflow, serve the UI"
@@ -55,6 +55,9 @@ lint:
 
 bench: setup
 	$(ENV) python bench/bench_ingest.py --days $(DAYS) --scale $(SCALE)
+
+bench-publish:  ## cost of the gated copy into published.* on the demo warehouse (rolled back)
+	$(ENV) python bench/bench_publish.py
 
 bench-charts:  ## p50/p95 of every chart's data query, cache off (Superset must be up)
 	$(ENV) python bench/bench_charts.py

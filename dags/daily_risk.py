@@ -8,9 +8,10 @@ with data, so `airflow dags test daily_risk <date>` is the backfill. Trigger wit
 `{"risk_date_from": "YYYY-MM-DD"}` to recompute from a given day. The logic lives in dbt.
 
 After dbt, the Great Expectations gate validates the marts for the days built (expectations/marts.yml,
-service_risk.quality); only if every blocking expectation passed does `publish` advance the pointer
-quality.publication that the `published.*` views read. A failure is recorded in quality.validation_result,
-e-mailed to the data engineers and fails the run; dashboards keep the last good day.
+service_risk.quality); only if every blocking expectation passed does `publish` copy those days into
+the `published.*` tables the dashboards read and advance the pointer quality.publication. A failure is
+recorded in quality.validation_result, e-mailed to the data engineers and fails the run; dashboards
+keep the last good day. Any other task that fails for good (a dbt model, say) e-mails them too.
 
 The dbt graph is read from a manifest written by `dbt parse` (no database connection) the first
 time the DAG file is parsed after a change to the project; later parses only read it.
@@ -36,6 +37,7 @@ from cosmos import (
     TestBehavior,
 )
 
+from service_risk.airflow_support import task_defaults
 from service_risk.assets import LANDING_ASSETS
 
 LOCAL_TZ = "Asia/Shanghai"
@@ -84,27 +86,28 @@ def ensure_manifest() -> Path:
 
 # A failed gate is deterministic (same rows, same result): one quick retry at most.
 @task(retries=1, retry_delay=timedelta(seconds=10))
-def validate_marts(risk_date_to: str, run_id=None) -> str:
+def validate_marts(risk_date_to: str, risk_date_from: str = "", run_id=None) -> dict:
     from airflow.sdk.exceptions import AirflowFailException
 
+    from service_risk.airflow_support import AnnouncedFailure
     from service_risk.quality import gate
 
-    outcome = gate.validate_marts(risk_date_to, run_id)
+    outcome = gate.validate_marts(risk_date_to, run_id, risk_date_from or None)
     print(outcome.summary())
     if not outcome.passed:
         gate.announce_failure([outcome], run_id)
         raise AirflowFailException(
             f"blocking expectations failed; publication stays at {gate.published_through()}"
-        )
-    return risk_date_to
+        ) from AnnouncedFailure()
+    return {"date_from": str(outcome.date_from), "date_to": str(outcome.date_to)}
 
 
 @task(retries=1, retry_delay=timedelta(seconds=10))
-def publish(risk_date_to: str, run_id=None) -> str:
+def publish(window: dict, run_id=None) -> str:
     from service_risk.quality import gate
 
-    through = gate.publish(risk_date_to, run_id)
-    print(f"published through {through}")
+    through = gate.publish(window["date_from"], window["date_to"], run_id)
+    print(f"published {window['date_from']}..{window['date_to']}; pointer at {through}")
     return str(through)
 
 
@@ -117,7 +120,7 @@ def publish(risk_date_to: str, run_id=None) -> str:
     start_date=pendulum.datetime(2026, 1, 1, tz=LOCAL_TZ),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    default_args=task_defaults(retry_delay=timedelta(minutes=2)),
     params={
         "risk_date_from": Param(
             "", type="string", description="Recompute from this day (YYYY-MM-DD); empty: incremental"
@@ -153,7 +156,7 @@ def daily_risk():
             },
         },
     )
-    checked = validate_marts(RISK_DATE_TO)
+    checked = validate_marts(RISK_DATE_TO, "{{ params.risk_date_from }}")
     risk_model >> checked
     publish(checked)
 

@@ -16,6 +16,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
+from service_risk.airflow_support import task_defaults
 from service_risk.assets import landing_asset
 from service_risk.sources import SOURCE_TABLES
 
@@ -46,6 +47,7 @@ def extract(system: str, name: str, data_interval_end=None, logical_date=None, r
 def validate_landing(batches: list[dict], run_id=None) -> None:
     from airflow.sdk.exceptions import AirflowFailException
 
+    from service_risk.airflow_support import AnnouncedFailure
     from service_risk.quality import gate
 
     outcomes = gate.validate_landing(batches, run_id)
@@ -54,7 +56,9 @@ def validate_landing(batches: list[dict], run_id=None) -> None:
     if failed := [outcome for outcome in outcomes if not outcome.passed]:
         gate.announce_failure(failed, run_id)
         # Deterministic: a retry would validate the same rows again.
-        raise AirflowFailException(f"blocking expectations failed: {', '.join(o.suite for o in failed)}")
+        raise AirflowFailException(
+            f"blocking expectations failed: {', '.join(o.suite for o in failed)}"
+        ) from AnnouncedFailure()
 
 
 @dag(
@@ -63,7 +67,7 @@ def validate_landing(batches: list[dict], run_id=None) -> None:
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    default_args=task_defaults(retry_delay=timedelta(minutes=1)),
     tags=["extraction", "landing"],
     doc_md=__doc__,
 )

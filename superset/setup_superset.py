@@ -35,9 +35,12 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 BUNDLE_ROOT = "service_risk_bi"
 DATABASE_FILE = "databases/warehouse.yaml"
 
-# Schemas BI users may read; landing, staging, intermediate, ops and the risk-model seeds
-# stay closed. `quality` holds the data-quality results (no dashboard yet).
+# Schemas BI users may read; landing, staging, intermediate, ops, quarantine and the risk-model
+# seeds stay closed. `quality` holds the gate results and quarantine counts (no row values).
 DEFAULT_BI_SCHEMAS = ("marts", "quality", "published")
+# Datasets on the `quality` schema feed the data-quality dashboard: they have no city, so they go
+# to the province role (and admins) only, without RLS; every other dataset is filtered by region.
+QUALITY_SCHEMA = "quality"
 
 VIEWER_ROLE = "sr_viewer"
 PROVINCE_ROLE = "sr_province"
@@ -450,28 +453,36 @@ def provision_security(client: SupersetClient, regions: list[Region]) -> dict[st
 
     # Datasets of the bundle, by UUID; their access goes to the region roles only, so a
     # viewer without a region sees no data at all.
-    wanted = set(bundle_uuids("datasets"))
+    configs = bundle_uuids("datasets")
     datasets = [
         d
         for d in client.list_all("/api/v1/dataset/", columns=["id", "uuid", "table_name"])
-        if d["uuid"] in wanted
+        if d["uuid"] in configs
     ]
-    if len(datasets) != len(wanted):
-        raise SupersetError(f"only {len(datasets)} of {len(wanted)} datasets found: import the bundle first")
+    if len(datasets) != len(configs):
+        raise SupersetError(f"only {len(datasets)} of {len(configs)} datasets found: import the bundle first")
     # A dataset's permission is named "[database].[table](id:N)".
-    suffixes = tuple(f"](id:{d['id']})" for d in datasets)
-    access_ids = [
-        p["id"] for p in pvms if pvm_name(p)[0] == "datasource_access" and pvm_name(p)[1].endswith(suffixes)
-    ]
-    if len(access_ids) != len(datasets):
-        raise SupersetError(f"dataset permissions missing ({len(access_ids)} of {len(datasets)})")
-    table_ids = sorted(d["id"] for d in datasets)
+    access = {
+        p["view_menu"]["name"].rsplit("(id:", 1)[1].rstrip(")"): p["id"]
+        for p in pvms
+        if pvm_name(p)[0] == "datasource_access" and "(id:" in pvm_name(p)[1]
+    }
+    missing = [d["table_name"] for d in datasets if str(d["id"]) not in access]
+    if missing:
+        raise SupersetError(f"dataset permissions missing for {missing}")
+    regional = [d for d in datasets if configs[d["uuid"]].get("schema") != QUALITY_SCHEMA]
+    quality = [d for d in datasets if configs[d["uuid"]].get("schema") == QUALITY_SCHEMA]
+    access_ids = [access[str(d["id"])] for d in regional]
+    quality_access_ids = [access[str(d["id"])] for d in quality]
+    table_ids = sorted(d["id"] for d in regional)
 
     existing_rls = {r["name"]: r["id"] for r in client.list_all("/api/v1/rowlevelsecurity/")}
     region_roles: dict[str, int] = {}
     for region in regions:
         role_id = ensure_role(client, roles, region.role)
-        set_role_permissions(client, role_id, access_ids)
+        set_role_permissions(
+            client, role_id, access_ids + (quality_access_ids if region.role == PROVINCE_ROLE else [])
+        )
         region_roles[region.role] = role_id
         rule = {
             "name": RLS_PREFIX + region.role,

@@ -50,7 +50,7 @@ def run_logged(
 
 
 def build_test_warehouse() -> None:
-    """The real pipeline on small data: simulate -> extract -> dbt build (no fake mart rows).
+    """The real pipeline on small data: simulate -> extract -> dbt build -> gate and publish.
 
     The warehouse is recreated first: landing watermarks and incremental marts of an
     earlier run would not match the freshly simulated sources.
@@ -60,6 +60,7 @@ def build_test_warehouse() -> None:
     run_logged("simulate", ["service-risk", "simulate", *SIMULATION, "--no-progress"], timeout=300)
     run_logged("extract", ["service-risk", "extract"], timeout=300)
     run_logged("dbt-build", ["dbt", "build"], timeout=600, cwd=ROOT / "dbt_project")
+    run_logged("publish", ["service-risk", "publish"], timeout=300)  # the dashboards read published.*
 
 
 def free_port() -> int:

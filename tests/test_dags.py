@@ -1,4 +1,4 @@
-"""DAG integrity: every DAG file imports, does no I/O at import time, and retries."""
+"""DAG integrity: every DAG file imports, does no I/O at import time, retries and mails its failures."""
 
 from __future__ import annotations
 
@@ -27,10 +27,15 @@ def test_every_dag_imports_without_io(dag_bag):
     assert {"extract_sources"} <= set(dag_bag.dag_ids)
 
 
-def test_every_task_retries(dag_bag):
+def test_every_task_retries_and_mails_its_final_failure(dag_bag):
+    from service_risk.airflow_support import email_task_failure
+
     for dag in dag_bag.dags.values():
         for task in dag.tasks:
             assert task.retries >= 1, f"{dag.dag_id}.{task.task_id} has no retries"
+            callbacks = task.on_failure_callback
+            callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+            assert email_task_failure in callbacks, f"{dag.dag_id}.{task.task_id} fails silently"
 
 
 def test_extraction_has_a_task_and_an_asset_per_source_table(dag_bag):

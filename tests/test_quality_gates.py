@@ -108,6 +108,14 @@ def test_good_run_publishes_through_the_last_day_and_keeps_results(good_run, smt
     published = query("select max(risk_date), count(*) from published.unit_risk_daily")[0]
     assert published[0] == END - dt.timedelta(days=1)
     assert published[1] == query("select count(*) from marts.fct_unit_risk_daily")[0][0]
+    for table, mart in (
+        ("published.unit_risk_daily", "marts.fct_unit_risk_daily"),
+        ("published.unit_indicator_daily", "marts.fct_unit_indicator_daily"),
+    ):  # a copy of the gated rows, not a view of the mart
+        assert query("select relkind from pg_class where oid = %s::regclass", (table,)) == [("r",)]
+        differences = f"(select * from {table} except all select * from {mart}) union all " \
+            f"(select * from {mart} except all select * from {table})"  # fmt: skip
+        assert query(f"select count(*) from ({differences}) as d")[0][0] == 0, table
     suites = dict(
         query("select suite, bool_and(success) from quality.validation_result where blocking group by suite")
     )
@@ -168,12 +176,19 @@ def test_every_dirty_kind_is_quarantined_and_good_rows_all_counted(good_run):
 
 
 def test_broken_mart_blocks_publication_and_alerts(good_run, smtp_sink):
-    """The next day's mart loses a station: its gate fails, the pointer and the published views stay."""
+    """The next day's mart loses a station and a recomputed lookback day changes: the gate fails,
+    the pointer and the published rows stay as they were."""
     last_good, new_day = END - dt.timedelta(days=1), END
+    published_before = query("select * from published.unit_risk_daily order by unit_day_id")
     with connect("warehouse") as conn:
         lost = conn.execute(
             "select min(org_code) from marts.dim_org_unit where org_level = 'station'"
         ).fetchone()[0]
+        # dbt recomputes the lookback days before the gate re-checks them: not visible meanwhile.
+        conn.execute(
+            "update marts.fct_unit_risk_daily set risk_score = risk_score + 1 where risk_date = %s and org_code = %s",
+            (last_good, lost),
+        )
         # The new day as dbt would have built it, but without one station.
         conn.execute(
             "create temp table next_day as select * from marts.fct_unit_risk_daily "
@@ -198,10 +213,7 @@ def test_broken_mart_blocks_publication_and_alerts(good_run, smtp_sink):
     assert result.returncode != 0, "the run with a broken mart succeeded"
 
     assert query("select max(published_through) from quality.publication")[0][0] == last_good
-    assert query("select max(risk_date) from published.unit_risk_daily")[0][0] == last_good
-    assert (
-        query("select count(*) from published.unit_risk_daily where risk_date > %s", (last_good,))[0][0] == 0
-    )
+    assert query("select * from published.unit_risk_daily order by unit_day_id") == published_before
     assert query("select count(*) from marts.fct_unit_risk_daily where risk_date = %s", (new_day,))[0][0] > 0
     failed = query(
         "select description, unexpected_count from quality.validation_result where blocking and not success "
@@ -221,3 +233,41 @@ def test_broken_mart_blocks_publication_and_alerts(good_run, smtp_sink):
     assert "quality gate FAILED" in subject and f"held at {last_good}" in subject
     assert "every unit of dim_org_unit" in message.get_payload(decode=True).decode()
     print(f"\ngate timings: {good_run} broken-mart run {gate_seconds:.1f} s")
+
+
+def test_failed_dbt_task_is_emailed_and_publishes_nothing(good_run, smtp_sink):
+    """A base model whose landing table is gone: its dbt task fails for good (no retries here),
+    the on_failure_callback e-mails the data engineers, nothing downstream publishes."""
+    pointer = query("select max(published_through) from quality.publication")[0][0]
+    published_before = query("select count(*), max(risk_date) from published.unit_risk_daily")
+    mails_before = len(smtp_sink.messages)
+    with connect("warehouse") as conn:
+        conn.execute("alter table landing.appeals__callback_survey rename to appeals__callback_survey_away")
+    try:
+        result = subprocess.run(  # only the base model runs (and fails); the other dbt nodes are marked done
+            ["bash", "-c", ". scripts/env.sh && airflow dags test daily_risk \"$0\" "
+             "--mark-success-pattern 'risk_model[.](?!base_appeals__callback_surveys_).*'",
+             f"{END + dt.timedelta(days=2)}T00:30:00+08:00"],
+            cwd=ROOT, capture_output=True, text=True, timeout=600,
+            env={**os.environ, "SR_TASK_RETRIES": "0"},
+        )  # fmt: skip
+    finally:
+        with connect("warehouse") as conn:
+            conn.execute(
+                "alter table landing.appeals__callback_survey_away rename to appeals__callback_survey"
+            )
+    (ARTIFACTS / "daily_risk-failed-dbt-task.out").write_text(result.stdout + result.stderr)
+    assert result.returncode != 0, "the run with a failing dbt model succeeded"
+    assert query("select max(published_through) from quality.publication")[0][0] == pointer
+    assert query("select count(*), max(risk_date) from published.unit_risk_daily") == published_before
+
+    deadline = time.monotonic() + 10
+    while len(smtp_sink.messages) == mails_before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    new = smtp_sink.messages[mails_before:]
+    assert len(new) == 1, [m["Subject"] for _, m in new]
+    recipients, message = new[0]
+    assert recipients == [RECIPIENT]
+    subject = " ".join(message["Subject"].split())
+    assert "task FAILED: daily_risk.risk_model.base_appeals__callback_surveys_model_build" in subject, subject
+    assert "callback_survey" in message.get_payload(decode=True).decode()

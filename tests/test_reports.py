@@ -130,9 +130,9 @@ def reports(client) -> dict[str, dict]:
 def city():
     """(code, name) of the city with the most red stations on the latest day (alert has a list)."""
     return warehouse(
-        "with latest as (select max(risk_date) as d from marts.fct_unit_risk_daily) "
+        "with latest as (select max(risk_date) as d from published.unit_risk_daily) "
         "select o.org_code, o.org_name from marts.dim_org_unit as o "
-        "left join marts.fct_unit_risk_daily as r on r.city_code = o.org_code "
+        "left join published.unit_risk_daily as r on r.city_code = o.org_code "
         "and r.org_level = 'station' and r.risk_code = 'red' and r.risk_date = (select d from latest) "
         "where o.org_level = 'city' group by 1, 2 order by count(r.org_code) desc, 1 limit 1"
     )[0]
@@ -155,10 +155,10 @@ def test_alert_sql_counts_red_increase(admin, city):
     code, name = city
     alert = admin.get(f"/api/v1/report/{reports(admin)[f'红码供电所增加 {name}']['id']}")["result"]
     (expected,) = warehouse(
-        "with latest as (select max(risk_date) as d from marts.fct_unit_risk_daily) "
-        "select (select count(*) from marts.fct_unit_risk_daily, latest where risk_date = d "
+        "with latest as (select max(risk_date) as d from published.unit_risk_daily) "
+        "select (select count(*) from published.unit_risk_daily, latest where risk_date = d "
         "and city_code = %(c)s and org_level = 'station' and risk_code = 'red') - "
-        "(select count(*) from marts.fct_unit_risk_daily, latest where risk_date = d - 1 "
+        "(select count(*) from published.unit_risk_daily, latest where risk_date = d - 1 "
         "and city_code = %(c)s and org_level = 'station' and risk_code = 'red')",
         {"c": code},
     )
@@ -230,8 +230,8 @@ def test_city_report_alert_and_failure_reach_the_mailbox(superset, admin, sink, 
         assert set(rcpt) == leaders(code)
         body = _payload(message, "text/html").decode()
         stations = warehouse(
-            "select org_name, city_code from marts.fct_unit_risk_daily where org_level = 'station' "
-            "and risk_code = 'red' and risk_date = (select max(risk_date) from marts.fct_unit_risk_daily)"
+            "select org_name, city_code from published.unit_risk_daily where org_level = 'station' "
+            "and risk_code = 'red' and risk_date = (select max(risk_date) from published.unit_risk_daily)"
         )
         own = {station for station, station_city in stations if station_city == code}
         others = {station for station, station_city in stations if station_city != code} - own

@@ -21,6 +21,22 @@ pytestmark = pytest.mark.slow
 
 setup = load_setup_module()
 SCREENSHOTS = ARTIFACTS / "screenshots"
+DATASETS = setup.bundle_uuids("datasets")
+QUALITY_DATASETS = {uuid for uuid, config in DATASETS.items() if config["schema"] == setup.QUALITY_SCHEMA}
+# Charts and dashboards on the data-quality datasets (province and admins only).
+QUALITY_CHARTS = {
+    uuid
+    for uuid, config in setup.bundle_uuids("charts").items()
+    if config["dataset_uuid"] in QUALITY_DATASETS
+}
+QUALITY_DASHBOARDS = {
+    uuid
+    for uuid, config in setup.bundle_uuids("dashboards").items()
+    if any(
+        isinstance(item, dict) and item.get("meta", {}).get("uuid") in QUALITY_CHARTS
+        for item in config["position"].values()
+    )
+}
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +114,8 @@ def dataset_rows(client, dataset_id: int, columns: list[str]) -> list[dict]:
 
 def test_bundle_imports_twice_idempotently(superset, admin):
     first = snapshot(admin)
-    assert len(first["dashboards"]) == len(setup.bundle_uuids("dashboards")) == 3
+    assert len(first["dashboards"]) == len(setup.bundle_uuids("dashboards")) == 4
+    assert len(QUALITY_DASHBOARDS) == 1 and len(QUALITY_DATASETS) == 4
     assert len(first["charts"]) == len(setup.bundle_uuids("charts"))
     assert len(first["datasets"]) == len(setup.bundle_uuids("datasets"))
     assert first["databases"] == ["风险数仓"]
@@ -164,13 +181,17 @@ def test_every_chart_follows_the_cascading_filters(admin):
 def test_city_user_gets_no_rows_of_other_cities(superset, admin, cities):
     code, name = cities[0]
     city = login(superset, setup.CITY_USER_PREFIX + code)
-    datasets = bundle_objects(admin, "datasets")
+    datasets = {
+        uuid: i for uuid, i in bundle_objects(admin, "datasets").items() if uuid not in QUALITY_DATASETS
+    }
     for dataset_id in datasets.values():
         seen_by_admin = {row["city_code"] for row in dataset_rows(admin, dataset_id, ["city_code"])}
         assert len(seen_by_admin - {None}) > 1, "the admin should see several cities"
         assert {row["city_code"] for row in dataset_rows(city, dataset_id, ["city_code"])} == {code}
     # Every chart as the city user: wherever a city shows, it is the user's own.
-    for chart_id in bundle_objects(admin, "charts").values():
+    for uuid, chart_id in bundle_objects(admin, "charts").items():
+        if uuid in QUALITY_CHARTS:
+            continue
         body = city.get(f"/api/v1/chart/{chart_id}/data/?force=true")
         for result in body["result"]:
             assert not result.get("error"), result["error"]
@@ -182,6 +203,50 @@ def test_city_user_gets_no_rows_of_other_cities(superset, admin, cities):
     some_dataset = next(iter(datasets.values()))
     seen = {row["city_code"] for row in dataset_rows(province, some_dataset, ["city_code"])}
     assert seen - {None} == {c for c, _ in cities}
+
+
+def test_data_quality_dashboard_is_for_the_province_only(superset, admin, cities):
+    """The gate history has no city: city users get no access, the province role reads it all."""
+    city = login(superset, setup.CITY_USER_PREFIX + cities[0][0])
+    province = login(superset, setup.PROVINCE_USER)
+    charts = {uuid: i for uuid, i in bundle_objects(admin, "charts").items() if uuid in QUALITY_CHARTS}
+    assert len(charts) == 6
+    for chart_id in charts.values():
+        denied = city.http.get(f"{city.base_url}/api/v1/chart/{chart_id}/data/?force=true", timeout=60)
+        assert denied.status_code in (403, 404), f"chart {chart_id}: {denied.status_code}"
+        for result in province.get(f"/api/v1/chart/{chart_id}/data/?force=true")["result"]:
+            assert not result.get("error") and result["rowcount"] > 0, chart_id
+    city_dashboards = {d["uuid"] for d in city.list_all("/api/v1/dashboard/", columns=["uuid"])}
+    assert not city_dashboards & QUALITY_DASHBOARDS
+    # What the dashboard shows is what the gate recorded: the latest results and the quarantine.
+    history = dataset_rows(
+        province, bundle_objects(admin, "datasets")[uuid_of("quality_gate_runs")], ["gate_result"]
+    )
+    with psycopg.connect(
+        host=os.environ["PGHOST"], user=os.environ["PGUSER"], dbname="test_warehouse"
+    ) as conn:
+        runs = conn.execute(
+            "select count(distinct (run_id, suite)) from quality.validation_result"
+        ).fetchone()[0]
+        quarantined = conn.execute("select sum(row_count) from quality.fct_quarantine_daily").fetchone()[0]
+    assert sum(row["count"] for row in history) == runs > 0
+    quarantine = bundle_objects(admin, "datasets")[uuid_of("quality_quarantine_daily")]
+    body = {
+        "datasource": {"id": quarantine, "type": "table"},
+        "force": True,
+        "queries": [{"columns": [], "metrics": ["quarantined_rows"], "row_limit": 1, "orderby": []}],
+        "result_format": "json",
+        "result_type": "full",
+    }
+    assert (
+        province.post("/api/v1/chart/data", body)["result"][0]["data"][0]["quarantined_rows"]
+        == quarantined
+        > 0
+    )
+
+
+def uuid_of(table_name: str) -> str:
+    return next(uuid for uuid, config in DATASETS.items() if config["table_name"] == table_name)
 
 
 def test_viewers_cannot_open_sql_lab_or_other_schemas(superset, admin, cities):
@@ -235,12 +300,15 @@ def test_warehouse_role_reads_bi_schemas_only():
                 owner.execute("drop table marts.sr_probe, staging.sr_probe")
 
 
-def open_dashboards(superset, username: str, password: str) -> list[str]:
-    """Log in with a real browser, open every dashboard, return the problems seen."""
+def open_dashboards(superset, username: str, password: str, quality: bool = True) -> list[str]:
+    """Log in with a real browser, open every dashboard (the data-quality one only if `quality`),
+    return the problems seen."""
     from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    dashboards = setup.bundle_uuids("dashboards").values()
+    dashboards = [
+        d for uuid, d in setup.bundle_uuids("dashboards").items() if quality or uuid not in QUALITY_DASHBOARDS
+    ]
     problems: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=setup.CHROMIUM, args=setup.CHROMIUM_ARGS)
@@ -289,4 +357,4 @@ def test_real_browser_opens_every_dashboard_without_chart_errors(superset):
 
 def test_city_user_browser_sees_dashboards_without_errors(superset, cities):
     username = setup.CITY_USER_PREFIX + cities[0][0]
-    assert open_dashboards(superset, username, os.environ["SUPERSET_CITY_USER_PASSWORD"]) == []
+    assert open_dashboards(superset, username, os.environ["SUPERSET_CITY_USER_PASSWORD"], quality=False) == []

@@ -11,6 +11,7 @@ from service_risk.db import DatabaseUnavailable
 def build_parser() -> argparse.ArgumentParser:
     from service_risk import setup_db
     from service_risk.extract import cli as extract_cli
+    from service_risk.quality import cli as quality_cli
     from service_risk.simulator import cli as simulator_cli
 
     parser = argparse.ArgumentParser(prog="service-risk", description=__doc__)
@@ -18,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     setup_db.register(subparsers)
     simulator_cli.register(subparsers)
     extract_cli.register(subparsers)
+    quality_cli.register(subparsers)
     return parser
 
 

@@ -1,8 +1,10 @@
 """Validation gates, results in the warehouse, Data Docs and the publication pointer.
 
-Dashboards read `published.*`: views of the marts cut at `quality.publication`'s latest
-`published_through`. The pointer only advances when the mart gate's blocking expectations pass,
-so a broken day never reaches a manager's screen and the last good day stays published.
+Dashboards read `published.*`: tables holding the marts' rows up to `quality.publication`'s latest
+`published_through`. Only `publish`, after the mart gate's blocking expectations passed, writes them
+(one transaction per run: the validated days are replaced). So a broken day never reaches a manager's
+screen, the last good day stays published, and neither dbt rebuilding a mart nor recomputing the
+lookback days shows unvalidated rows in between.
 """
 
 from __future__ import annotations
@@ -18,8 +20,7 @@ from service_risk.db import connect
 from service_risk.quality import alert, suites
 from service_risk.settings import get_settings
 
-RISK_LOOKBACK_DAYS = 3  # dbt var risk_lookback_days: an incremental run recomputes these days too
-PUBLISHED_VIEWS = {  # published view -> the mart it mirrors (same columns)
+PUBLISHED_TABLES = {  # published table -> the mart it mirrors (same columns, in the same order)
     "published.unit_risk_daily": "marts.fct_unit_risk_daily",
     "published.unit_indicator_daily": "marts.fct_unit_indicator_daily",
 }
@@ -64,6 +65,8 @@ class GateOutcome:
     batch: str
     results: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    date_from: dt.date | None = None  # the risk days a mart gate covered
+    date_to: dt.date | None = None
 
     @property
     def failures(self) -> list[dict]:
@@ -93,17 +96,8 @@ def describe(result: dict) -> str:
 
 
 def ensure_quality_objects() -> None:
-    """Results and pointer tables, and the published views (dbt's rebuild of a mart drops them)."""
     with connect("warehouse") as conn:
         conn.execute(QUALITY_DDL)
-        for view, mart in PUBLISHED_VIEWS.items():
-            if conn.execute("select to_regclass(%s)", (mart,)).fetchone()[0] is None:
-                continue
-            conn.execute(
-                f"create or replace view {view} as select m.* from {mart} as m where m.risk_date <= ("
-                "select p.published_through from quality.publication as p order by p.publication_id desc limit 1)"
-            )
-            conn.execute(f"comment on view {view} is 'Rows of {mart} up to the publication pointer.'")
 
 
 def _validate(named_batches: list[tuple[str, str, object]], run_id: str) -> list[GateOutcome]:
@@ -237,9 +231,12 @@ def published_through() -> dt.date | None:
     return row[0] if row else None
 
 
-def validate_marts(risk_date_to: dt.date | str, run_id: str) -> GateOutcome:
-    """Validate the risk days this run built: from the day after the pointer (minus dbt's lookback) or,
-    before the first publication, the first day in the mart, to `risk_date_to`."""
+def validate_marts(
+    risk_date_to: dt.date | str, run_id: str, risk_date_from: dt.date | str | None = None
+) -> GateOutcome:
+    """Validate the risk days this run built: from the day after the pointer, minus dbt's lookback
+    (or from `risk_date_from` when a recomputation asked for earlier days; before the first
+    publication, from the first day in the mart) to `risk_date_to`."""
     ensure_quality_objects()
     risk_date_to = dt.date.fromisoformat(str(risk_date_to))
     pointer = published_through()
@@ -248,25 +245,67 @@ def validate_marts(risk_date_to: dt.date | str, run_id: str) -> GateOutcome:
             first = conn.execute("select min(risk_date) from marts.fct_unit_risk_daily").fetchone()[0]
         date_from = first or risk_date_to
     else:
-        date_from = min(pointer + dt.timedelta(days=1), risk_date_to) - dt.timedelta(days=RISK_LOOKBACK_DAYS)
+        lookback = int(suites.dbt_vars()["risk_lookback_days"])
+        date_from = min(pointer + dt.timedelta(days=1), risk_date_to) - dt.timedelta(days=lookback)
+    if risk_date_from:
+        date_from = min(date_from, dt.date.fromisoformat(str(risk_date_from)))
     query, suite = suites.mart_suite(date_from, risk_date_to)
     [outcome] = _validate([(f"{date_from}..{risk_date_to}", query, suite)], run_id)
+    outcome.date_from, outcome.date_to = date_from, risk_date_to
     record([outcome], run_id)
     return outcome
 
 
-def publish(risk_date_to: dt.date | str, run_id: str) -> dt.date:
-    """Advance the pointer to `risk_date_to` (never back: a recomputation of old days keeps it)."""
-    ensure_quality_objects()
-    day = dt.date.fromisoformat(str(risk_date_to))
-    current = published_through()
-    if current is None or day > current:
-        with connect("warehouse") as conn:
+def _columns(conn, relation: str) -> list[tuple[str, str]]:
+    return conn.execute(
+        "select attname, format_type(atttypid, atttypmod) from pg_attribute "
+        "where attrelid = to_regclass(%s) and attnum > 0 and not attisdropped order by attnum",
+        (relation,),
+    ).fetchall()
+
+
+def copy_published_days(conn, date_from: dt.date, date_to: dt.date) -> dict[str, str]:
+    """In the caller's transaction: replace the days [date_from, date_to] of every published table
+    with its mart's rows; a table whose columns no longer match its mart (a changed contract, or the
+    views of earlier versions) is recreated from the mart up to `date_to`. Table -> what was done."""
+    done = {}
+    for table, mart in PUBLISHED_TABLES.items():
+        if _columns(conn, table) == _columns(conn, mart):
+            conn.execute(f"delete from {table} where risk_date between %s and %s", (date_from, date_to))
             conn.execute(
-                "insert into quality.publication (published_through, run_id) values (%s, %s)", (day, run_id)
+                f"insert into {table} select * from {mart} where risk_date between %s and %s",
+                (date_from, date_to),
             )
-        return day
-    return current
+            done[table] = "days replaced"
+            continue
+        kind = conn.execute("select relkind from pg_class where oid = to_regclass(%s)", (table,)).fetchone()
+        if kind:
+            conn.execute(f"drop {'view' if kind[0] == 'v' else 'table'} {table}")
+        conn.execute(f"create table {table} (like {mart} including all)")
+        conn.execute(f"create index on {table} (risk_date)")
+        conn.execute(f"comment on table {table} is 'Rows of {mart} that passed the quality gate.'")
+        conn.execute(f"insert into {table} select * from {mart} where risk_date <= %s", (date_to,))
+        done[table] = "copied in full"
+    return done
+
+
+def publish(date_from: dt.date | str, date_to: dt.date | str, run_id: str) -> dt.date:
+    """Copy the validated days [date_from, date_to] of the marts into `published.*` and advance the
+    pointer (never back: a recomputation of old days keeps it), all in one transaction."""
+    ensure_quality_objects()
+    date_from, date_to = dt.date.fromisoformat(str(date_from)), dt.date.fromisoformat(str(date_to))
+    with connect("warehouse") as conn:
+        conn.execute("lock table quality.publication in exclusive mode")  # one publisher at a time
+        copy_published_days(conn, date_from, date_to)
+        current = conn.execute(
+            "select published_through from quality.publication order by publication_id desc limit 1"
+        ).fetchone()
+        if current and current[0] >= date_to:
+            return current[0]
+        conn.execute(
+            "insert into quality.publication (published_through, run_id) values (%s, %s)", (date_to, run_id)
+        )
+        return date_to
 
 
 def announce_failure(outcomes: list[GateOutcome], run_id: str) -> list[str]:

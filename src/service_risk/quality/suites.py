@@ -24,9 +24,13 @@ def load(name: str) -> dict:
 
 
 @cache
+def dbt_vars() -> dict:
+    """The dbt project's vars: the enumerations staging applies, the incremental lookback (one place)."""
+    return yaml.safe_load(DBT_PROJECT_FILE.read_text())["vars"]
+
+
 def source_enumerations() -> dict[str, list[str]]:
-    """The enumerations staging applies (one list for dbt and GX)."""
-    return yaml.safe_load(DBT_PROJECT_FILE.read_text())["vars"]["source_enumerations"]
+    return dbt_vars()["source_enumerations"]
 
 
 def _expectation(type_: str, blocking: bool, **kwargs) -> gx.expectations.Expectation:
