@@ -270,4 +270,5 @@ def test_failed_dbt_task_is_emailed_and_publishes_nothing(good_run, smtp_sink):
     assert recipients == [RECIPIENT]
     subject = " ".join(message["Subject"].split())
     assert "task FAILED: daily_risk.risk_model.base_appeals__callback_surveys_model_build" in subject, subject
-    assert "callback_survey" in message.get_payload(decode=True).decode()
+    body = message.get_payload(decode=True).decode()
+    assert "callback_survey" in body and "/dags/daily_risk/runs/" in body  # the error and the log link

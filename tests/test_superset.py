@@ -14,6 +14,7 @@ import time
 import psycopg
 import pytest
 
+from service_risk.db import connect
 from tests.conftest import ARTIFACTS
 from tests.superset_fixtures import SupersetServer, build_test_warehouse, load_setup_module
 
@@ -62,12 +63,14 @@ def admin(superset):
 @pytest.fixture(scope="module")
 def cities():
     """(code, name) of every city in the test warehouse."""
-    with psycopg.connect(
-        host=os.environ["PGHOST"], user=os.environ["PGUSER"], dbname="test_warehouse"
-    ) as conn:
-        return conn.execute(
-            "select org_code, org_name from marts.dim_org_unit where org_level = 'city' order by org_code"
-        ).fetchall()
+    return warehouse(
+        "select org_code, org_name from marts.dim_org_unit where org_level = 'city' order by org_code"
+    )
+
+
+def warehouse(sql: str) -> list[tuple]:
+    with connect("warehouse") as conn:
+        return conn.execute(sql).fetchall()
 
 
 def login(superset, username: str):
@@ -143,12 +146,9 @@ def test_every_chart_data_endpoint_returns_rows(admin):
 
 def test_every_chart_follows_the_cascading_filters(admin):
     """Each native filter's column exists in every chart's dataset, and filtering narrows the rows."""
-    with psycopg.connect(
-        host=os.environ["PGHOST"], user=os.environ["PGUSER"], dbname="test_warehouse"
-    ) as conn:
-        county = conn.execute(
-            "select county_name from marts.dim_org_unit where org_level = 'station' group by 1 order by count(*) desc limit 1"
-        ).fetchone()[0]
+    county = warehouse(
+        "select county_name from marts.dim_org_unit where org_level = 'station' group by 1 order by count(*) desc limit 1"
+    )[0][0]
     charts = {c["uuid"]: c for c in setup.bundle_uuids("charts").values()}
     ids = bundle_objects(admin, "charts")
     for dashboard in setup.bundle_uuids("dashboards").values():
@@ -222,13 +222,8 @@ def test_data_quality_dashboard_is_for_the_province_only(superset, admin, cities
     history = dataset_rows(
         province, bundle_objects(admin, "datasets")[uuid_of("quality_gate_runs")], ["gate_result"]
     )
-    with psycopg.connect(
-        host=os.environ["PGHOST"], user=os.environ["PGUSER"], dbname="test_warehouse"
-    ) as conn:
-        runs = conn.execute(
-            "select count(distinct (run_id, suite)) from quality.validation_result"
-        ).fetchone()[0]
-        quarantined = conn.execute("select sum(row_count) from quality.fct_quarantine_daily").fetchone()[0]
+    runs = warehouse("select count(distinct (run_id, suite)) from quality.validation_result")[0][0]
+    quarantined = warehouse("select sum(row_count) from quality.fct_quarantine_daily")[0][0]
     assert sum(row["count"] for row in history) == runs > 0
     quarantine = bundle_objects(admin, "datasets")[uuid_of("quality_quarantine_daily")]
     body = {
