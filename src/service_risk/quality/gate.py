@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -281,10 +282,14 @@ def copy_published_days(conn, date_from: dt.date, date_to: dt.date) -> dict[str,
         kind = conn.execute("select relkind from pg_class where oid = to_regclass(%s)", (table,)).fetchone()
         if kind:
             conn.execute(f"drop {'view' if kind[0] == 'v' else 'table'} {table}")
-        conn.execute(f"create table {table} (like {mart} including all)")
-        conn.execute(f"create index on {table} (risk_date)")
+        conn.execute(f"create table {table} (like {mart} including defaults including constraints)")
         conn.execute(f"comment on table {table} is 'Rows of {mart} that passed the quality gate.'")
         conn.execute(f"insert into {table} select * from {mart} where risk_date <= %s", (date_to,))
+        # The mart's indexes (its key, risk_date, ...), built after the load rather than row by row.
+        for (definition,) in conn.execute(
+            "select indexdef from pg_indexes where schemaname || '.' || tablename = %s", (mart,)
+        ).fetchall():
+            conn.execute(re.sub(r" INDEX \S+ ON \S+ ", f" INDEX ON {table} ", definition, count=1))
         done[table] = "copied in full"
     return done
 
