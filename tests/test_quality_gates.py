@@ -21,6 +21,7 @@ import psycopg
 import pytest
 
 from service_risk.db import connect, drop_database
+from service_risk.quality.gate import PUBLISHED_TABLES
 from service_risk.settings import get_settings
 from service_risk.setup_db import init_databases
 from service_risk.sources import SOURCE_TABLES
@@ -47,6 +48,17 @@ STAGING = {  # quarantine source_table -> (staging model, key expression as row_
 def query(sql: str, params: tuple = ()) -> list[tuple]:
     with connect("warehouse") as conn:
         return conn.execute(sql, params).fetchall()
+
+
+def published_differences() -> dict[str, int]:
+    """Rows in a published table and not in its mart, or the other way round (multiset difference)."""
+    return {
+        table: query(
+            f"select count(*) from ((select * from {table} except all select * from {mart}) union all "
+            f"(select * from {mart} except all select * from {table})) as d"
+        )[0][0]
+        for table, mart in PUBLISHED_TABLES.items()
+    }
 
 
 def assert_ok(result: subprocess.CompletedProcess) -> None:
@@ -108,14 +120,9 @@ def test_good_run_publishes_through_the_last_day_and_keeps_results(good_run, smt
     published = query("select max(risk_date), count(*) from published.unit_risk_daily")[0]
     assert published[0] == END - dt.timedelta(days=1)
     assert published[1] == query("select count(*) from marts.fct_unit_risk_daily")[0][0]
-    for table, mart in (
-        ("published.unit_risk_daily", "marts.fct_unit_risk_daily"),
-        ("published.unit_indicator_daily", "marts.fct_unit_indicator_daily"),
-    ):  # a copy of the gated rows, not a view of the mart
+    for table in PUBLISHED_TABLES:  # a copy of the gated rows, not a view of the mart
         assert query("select relkind from pg_class where oid = %s::regclass", (table,)) == [("r",)]
-        differences = f"(select * from {table} except all select * from {mart}) union all " \
-            f"(select * from {mart} except all select * from {table})"  # fmt: skip
-        assert query(f"select count(*) from ({differences}) as d")[0][0] == 0, table
+    assert published_differences() == {table: 0 for table in PUBLISHED_TABLES}
     suites = dict(
         query("select suite, bool_and(success) from quality.validation_result where blocking group by suite")
     )
@@ -272,3 +279,21 @@ def test_failed_dbt_task_is_emailed_and_publishes_nothing(good_run, smtp_sink):
     assert "task FAILED: daily_risk.risk_model.base_appeals__callback_surveys_model_build" in subject, subject
     body = message.get_payload(decode=True).decode()
     assert "callback_survey" in body and "/dags/daily_risk/runs/" in body  # the error and the log link
+
+
+def test_next_good_run_recomputes_and_publishes_the_held_days(good_run, smtp_sink):
+    """Once the cause is gone, the next real run rebuilds the held day and the lookback days, the gate
+    passes and publication replaces exactly those days: published equals the marts again."""
+    mails_before = len(smtp_sink.messages)
+    assert_ok(run_dag("daily_risk", f"{END + dt.timedelta(days=1)}T00:30:00+08:00"))
+    assert query("select max(published_through) from quality.publication")[0][0] == END
+    assert published_differences() == {table: 0 for table in PUBLISHED_TABLES}
+    stations = query("select count(*) from marts.dim_org_unit where org_level = 'station'")[0][0]
+    assert (
+        query(
+            "select count(*) from published.unit_risk_daily where risk_date = %s and org_level = 'station'",
+            (END,),
+        )[0][0]
+        == stations
+    )
+    assert len(smtp_sink.messages) == mails_before

@@ -325,15 +325,15 @@ def open_dashboards(superset, username: str, password: str, quality: bool = True
             failed.clear()
             page.goto(f"{superset.url}/superset/dashboard/{dashboard['slug']}/")
             page.wait_for_selector("[data-test-chart-id]", timeout=90_000)
-            # Loaded: every chart rendered and no spinner left for a while.
-            page.wait_for_function(
+            # Loaded: every chart rendered and no spinner, still so after a pause (a required
+            # filter's default can re-mount the grid once the first charts have appeared).
+            loaded = (
                 "(n) => document.querySelectorAll('[data-test-chart-id]').length >= n"
-                " && document.querySelectorAll('.loading').length === 0",
-                arg=charts,
-                timeout=90_000,
+                " && document.querySelectorAll('.loading').length === 0"
             )
+            page.wait_for_function(loaded, arg=charts, timeout=90_000)
             page.wait_for_timeout(3000)
-            page.wait_for_function("() => document.querySelectorAll('.loading').length === 0", timeout=60_000)
+            page.wait_for_function(loaded, arg=charts, timeout=60_000)
             page.screenshot(path=str(SCREENSHOTS / f"{username}-{dashboard['slug']}.png"), full_page=True)
             holders = page.locator("[data-test-chart-id]").count()
             errors = page.locator("[data-test-chart-id] [role='alert']")
