@@ -307,7 +307,7 @@ def open_dashboards(superset, username: str, password: str, quality: bool = True
     problems: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=setup.CHROMIUM, args=setup.CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1600, "height": 1200}, locale="zh-CN")
+        page = browser.new_page(viewport={"width": 1600, "height": 2200}, locale="zh-CN")
         failed: list[str] = []
 
         def check_response(response) -> None:
@@ -325,8 +325,7 @@ def open_dashboards(superset, username: str, password: str, quality: bool = True
             failed.clear()
             page.goto(f"{superset.url}/superset/dashboard/{dashboard['slug']}/")
             page.wait_for_selector("[data-test-chart-id]", timeout=90_000)
-            # Loaded: every chart rendered and no spinner, still so after a pause (a required
-            # filter's default can re-mount the grid once the first charts have appeared).
+            # Loaded: every chart rendered and no spinner, still so after a pause.
             loaded = (
                 "(n) => document.querySelectorAll('[data-test-chart-id]').length >= n"
                 " && document.querySelectorAll('.loading').length === 0"
@@ -334,13 +333,16 @@ def open_dashboards(superset, username: str, password: str, quality: bool = True
             page.wait_for_function(loaded, arg=charts, timeout=90_000)
             page.wait_for_timeout(3000)
             page.wait_for_function(loaded, arg=charts, timeout=60_000)
-            page.screenshot(path=str(SCREENSHOTS / f"{username}-{dashboard['slug']}.png"), full_page=True)
+            # Count before the screenshot: a full-page capture resizes the viewport and Superset lays
+            # the grid out again meanwhile (seen as "0 of 5 charts"), so the viewport is made tall
+            # enough for every dashboard instead.
             holders = page.locator("[data-test-chart-id]").count()
             errors = page.locator("[data-test-chart-id] [role='alert']")
             if holders != charts:
                 problems.append(f"{dashboard['slug']}: {holders} of {charts} charts shown")
             for index in range(errors.count()):
                 problems.append(f"{dashboard['slug']}: chart error {errors.nth(index).inner_text()[:200]!r}")
+            page.screenshot(path=str(SCREENSHOTS / f"{username}-{dashboard['slug']}.png"))
             problems.extend(f"{dashboard['slug']}: {failure}" for failure in failed)
         browser.close()
     return problems
