@@ -27,7 +27,7 @@ def dsn_from_connection(logical_name: str) -> str:
 
 
 class AnnouncedFailure(Exception):
-    """Marks a task failure whose e-mail was already sent (a failed quality gate, with its details)."""
+    """The cause of a task failure whose e-mail was already sent (a failed quality gate, with its details)."""
 
 
 def email_task_failure(context) -> None:
@@ -35,7 +35,7 @@ def email_task_failure(context) -> None:
     from service_risk.quality import alert
 
     error, ti = context.get("exception"), context["ti"]
-    if isinstance(error, AnnouncedFailure) or isinstance(getattr(error, "__cause__", None), AnnouncedFailure):
+    if isinstance(getattr(error, "__cause__", None), AnnouncedFailure):  # raised `from AnnouncedFailure()`
         return
     subject = f"[service-risk] task FAILED: {ti.dag_id}.{ti.task_id} ({ti.run_id})"
     body = "\n\n".join(

@@ -37,6 +37,33 @@ comment on table ops.extract_batch is
     'One row per committed extraction batch: the updated_at window (low, high] and rows landed.';
 """
 
+QUALITY_DDL = """
+create table if not exists quality.validation_result (
+    result_id bigserial primary key,
+    run_id text not null,
+    suite text not null,
+    batch text not null,
+    expectation text not null,
+    column_name text,
+    description text,
+    blocking boolean not null,
+    success boolean not null,
+    observed_value text,
+    unexpected_count bigint,
+    checked_at timestamptz not null default now()
+);
+comment on table quality.validation_result is
+    'One row per expectation per gate run (Great Expectations); blocking failures hold publication.';
+create table if not exists quality.publication (
+    publication_id bigserial primary key,
+    published_through date not null,
+    run_id text,
+    published_at timestamptz not null default now()
+);
+comment on table quality.publication is
+    'Publication pointer, append-only: the latest row''s published_through is the last day dashboards show.';
+"""
+
 
 def init_databases(settings: Settings | None = None) -> list[str]:
     """Create every project database and the warehouse schemas; return the names created."""
@@ -50,6 +77,7 @@ def init_databases(settings: Settings | None = None) -> list[str]:
         for schema in WAREHOUSE_SCHEMAS:
             conn.execute(f"create schema if not exists {schema}")
         conn.execute(OPS_DDL)
+        conn.execute(QUALITY_DDL)  # gate results and the publication pointer
     return created
 
 

@@ -26,35 +26,6 @@ PUBLISHED_TABLES = {  # published table -> the mart it mirrors (same columns, in
     "published.unit_indicator_daily": "marts.fct_unit_indicator_daily",
 }
 
-QUALITY_DDL = """
-create schema if not exists quality;
-create schema if not exists published;
-create table if not exists quality.validation_result (
-    result_id bigserial primary key,
-    run_id text not null,
-    suite text not null,
-    batch text not null,
-    expectation text not null,
-    column_name text,
-    description text,
-    blocking boolean not null,
-    success boolean not null,
-    observed_value text,
-    unexpected_count bigint,
-    checked_at timestamptz not null default now()
-);
-comment on table quality.validation_result is
-    'One row per expectation per gate run (Great Expectations); blocking failures hold publication.';
-create table if not exists quality.publication (
-    publication_id bigserial primary key,
-    published_through date not null,
-    run_id text,
-    published_at timestamptz not null default now()
-);
-comment on table quality.publication is
-    'Publication pointer, append-only: the latest row''s published_through is the last day dashboards show.';
-"""
-
 
 def data_docs_dir() -> Path:
     return Path(os.environ.get("SR_STATE_DIR", ".")) / "data_docs"
@@ -94,11 +65,6 @@ class GateOutcome:
 def describe(result: dict) -> str:
     name = result["expectation"] + (f"({result['column_name']})" if result["column_name"] else "")
     return name + (f" - {result['description']}" if result["description"] else "")
-
-
-def ensure_quality_objects() -> None:
-    with connect("warehouse") as conn:
-        conn.execute(QUALITY_DDL)
 
 
 def _validate(named_batches: list[tuple[str, str, object]], run_id: str) -> list[GateOutcome]:
@@ -197,7 +163,6 @@ def record(outcomes: list[GateOutcome], run_id: str) -> None:
 
 def validate_landing(batches: list[dict], run_id: str) -> list[GateOutcome]:
     """Validate landed batches ({"landing_table", "batch_id", "rows"} as the extract tasks return them)."""
-    ensure_quality_objects()
     with connect("warehouse") as conn:
         recorded = {
             batch_id: (rows, high_water)
@@ -238,7 +203,6 @@ def validate_marts(
     """Validate the risk days this run built: from the day after the pointer, minus dbt's lookback
     (or from `risk_date_from` when a recomputation asked for earlier days; before the first
     publication, from the first day in the mart) to `risk_date_to`."""
-    ensure_quality_objects()
     risk_date_to = dt.date.fromisoformat(str(risk_date_to))
     pointer = published_through()
     if pointer is None:
@@ -297,7 +261,6 @@ def copy_published_days(conn, date_from: dt.date, date_to: dt.date) -> dict[str,
 def publish(date_from: dt.date | str, date_to: dt.date | str, run_id: str) -> dt.date:
     """Copy the validated days [date_from, date_to] of the marts into `published.*` and advance the
     pointer (never back: a recomputation of old days keeps it), all in one transaction."""
-    ensure_quality_objects()
     date_from, date_to = dt.date.fromisoformat(str(date_from)), dt.date.fromisoformat(str(date_to))
     with connect("warehouse") as conn:
         conn.execute("lock table quality.publication in exclusive mode")  # one publisher at a time
