@@ -17,6 +17,14 @@ if os.environ.get("SR_DB_PREFIX") != "test_":
     )
 
 
+def query(sql: str, params: tuple = ()) -> list[tuple]:
+    """Rows of a query on the test warehouse."""
+    from service_risk.db import connect
+
+    with connect("warehouse") as conn:
+        return conn.execute(sql, params).fetchall()
+
+
 def run_dag(dag_id: str, logical_date: str) -> subprocess.CompletedProcess:
     """A real `airflow dags test` run through the project's script; output kept as an artefact."""
     result = subprocess.run(

@@ -20,7 +20,7 @@ import pytest
 from service_risk.db import connect, drop_database
 from service_risk.settings import get_settings
 from service_risk.setup_db import init_databases
-from tests.conftest import ARTIFACTS, ROOT, run_dag
+from tests.conftest import ARTIFACTS, ROOT, query, run_dag
 
 END = dt.date(2026, 6, 30)  # last simulated day
 DAYS = 40
@@ -52,11 +52,6 @@ def dbt(*args: str) -> str:
 
 def dbt_vars(**values: str) -> str:
     return "--vars '" + json.dumps(values) + "'"
-
-
-def query(sql: str, params: tuple = ()) -> list[tuple]:
-    with connect("warehouse") as conn:
-        return conn.execute(sql, params).fetchall()
 
 
 @pytest.fixture(scope="module")

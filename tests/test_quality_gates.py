@@ -25,7 +25,7 @@ from service_risk.quality.gate import PUBLISHED_TABLES
 from service_risk.settings import get_settings
 from service_risk.setup_db import init_databases
 from service_risk.sources import SOURCE_TABLES
-from tests.conftest import ARTIFACTS, ROOT, run_dag
+from tests.conftest import ARTIFACTS, ROOT, query, run_dag
 
 END = dt.date(2026, 9, 30)  # last simulated day; the good run publishes through END - 1
 DAYS = 35
@@ -43,11 +43,6 @@ STAGING = {  # quarantine source_table -> (staging model, key expression as row_
     "outage_event": ("stg_command__outage_events", "outage_id || '|' || ta_code"),
     "repair_task": ("stg_command__repair_tasks", "task_id"),
 }
-
-
-def query(sql: str, params: tuple = ()) -> list[tuple]:
-    with connect("warehouse") as conn:
-        return conn.execute(sql, params).fetchall()
 
 
 def published_differences() -> dict[str, int]:

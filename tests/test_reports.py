@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.conftest import query
 from tests.superset_fixtures import SupersetServer, build_test_warehouse, free_port, load_setup_module
 
 pytestmark = pytest.mark.slow
@@ -94,13 +95,6 @@ def admin(superset):
     return setup.SupersetClient(superset.url, setup.ADMIN_USER, os.environ["SUPERSET_ADMIN_PASSWORD"])
 
 
-def warehouse(sql: str, params=()) -> list[tuple]:
-    with psycopg.connect(
-        host=os.environ["PGHOST"], user=os.environ["PGUSER"], dbname="test_warehouse"
-    ) as conn:
-        return conn.execute(sql, params).fetchall()
-
-
 def metadata(sql: str, params=()) -> list[tuple]:
     with psycopg.connect(
         host=os.environ["PGHOST"], user=os.environ["PGUSER"], dbname="test_superset"
@@ -110,7 +104,7 @@ def metadata(sql: str, params=()) -> list[tuple]:
 
 def leaders(org_code: str) -> set[str]:
     """The unit's contacts' work e-mails, straight from the marketing staging models."""
-    rows = warehouse(
+    rows = query(
         "select staff.email from staging.stg_marketing__unit_contacts as contact "
         "join staging.stg_marketing__staff_members as staff using (staff_id) "
         "where contact.org_code = %s and contact.contact_role in ('leader_in_charge', 'department_head')",
@@ -129,7 +123,7 @@ def reports(client) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def city():
     """(code, name) of the city with the most red stations on the latest day (alert has a list)."""
-    return warehouse(
+    return query(
         "with latest as (select max(risk_date) as d from published.unit_risk_daily) "
         "select o.org_code, o.org_name from marts.dim_org_unit as o "
         "left join published.unit_risk_daily as r on r.city_code = o.org_code "
@@ -139,7 +133,7 @@ def city():
 
 
 def test_subscriptions_applied_idempotently(superset, admin):
-    cities = warehouse("select org_code, org_name from marts.dim_org_unit where org_level = 'city'")
+    cities = query("select org_code, org_name from marts.dim_org_unit where org_level = 'city'")
     first = reports(admin)
     assert first["省级总览周报"]["crontab"] == "0 8 * * 1"
     for code, name in cities:
@@ -154,7 +148,7 @@ def test_alert_sql_counts_red_increase(admin, city):
     """The alert's number is today's red stations minus yesterday's, per city."""
     code, name = city
     alert = admin.get(f"/api/v1/report/{reports(admin)[f'红码供电所增加 {name}']['id']}")["result"]
-    (expected,) = warehouse(
+    (expected,) = query(
         "with latest as (select max(risk_date) as d from published.unit_risk_daily) "
         "select (select count(*) from published.unit_risk_daily, latest where risk_date = d "
         "and city_code = %(c)s and org_level = 'station' and risk_code = 'red') - "
@@ -162,7 +156,7 @@ def test_alert_sql_counts_red_increase(admin, city):
         "and city_code = %(c)s and org_level = 'station' and risk_code = 'red')",
         {"c": code},
     )
-    assert warehouse(alert["sql"]) == [expected]
+    assert query(alert["sql"]) == [expected]
     assert alert["validator_type"] == "operator"
 
 
@@ -229,7 +223,7 @@ def test_city_report_alert_and_failure_reach_the_mailbox(superset, admin, sink, 
         print(f"city alert mailed {arrived - triggered:.1f} s after the trigger")
         assert set(rcpt) == leaders(code)
         body = _payload(message, "text/html").decode()
-        stations = warehouse(
+        stations = query(
             "select org_name, city_code from published.unit_risk_daily where org_level = 'station' "
             "and risk_code = 'red' and risk_date = (select max(risk_date) from published.unit_risk_daily)"
         )

@@ -14,8 +14,7 @@ import time
 import psycopg
 import pytest
 
-from service_risk.db import connect
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, query
 from tests.superset_fixtures import SupersetServer, build_test_warehouse, load_setup_module
 
 pytestmark = pytest.mark.slow
@@ -63,14 +62,9 @@ def admin(superset):
 @pytest.fixture(scope="module")
 def cities():
     """(code, name) of every city in the test warehouse."""
-    return warehouse(
+    return query(
         "select org_code, org_name from marts.dim_org_unit where org_level = 'city' order by org_code"
     )
-
-
-def warehouse(sql: str) -> list[tuple]:
-    with connect("warehouse") as conn:
-        return conn.execute(sql).fetchall()
 
 
 def login(superset, username: str):
@@ -146,7 +140,7 @@ def test_every_chart_data_endpoint_returns_rows(admin):
 
 def test_every_chart_follows_the_cascading_filters(admin):
     """Each native filter's column exists in every chart's dataset, and filtering narrows the rows."""
-    county = warehouse(
+    county = query(
         "select county_name from marts.dim_org_unit where org_level = 'station' group by 1 order by count(*) desc limit 1"
     )[0][0]
     charts = {c["uuid"]: c for c in setup.bundle_uuids("charts").values()}
@@ -167,8 +161,8 @@ def test_every_chart_follows_the_cascading_filters(admin):
             query_context = json.loads(
                 admin.get(f"/api/v1/chart/{ids[item['meta']['uuid']]}")["result"]["query_context"]
             )
-            for query in query_context["queries"]:
-                query["filters"].append({"col": "county_name", "op": "IN", "val": [county]})
+            for chart_query in query_context["queries"]:
+                chart_query["filters"].append({"col": "county_name", "op": "IN", "val": [county]})
             query_context["force"] = True
             result = admin.post("/api/v1/chart/data", query_context)["result"][0]
             name = charts[item["meta"]["uuid"]]["slice_name"]
@@ -222,8 +216,8 @@ def test_data_quality_dashboard_is_for_the_province_only(superset, admin, cities
     history = dataset_rows(
         province, bundle_objects(admin, "datasets")[uuid_of("quality_gate_runs")], ["gate_result"]
     )
-    runs = warehouse("select count(distinct (run_id, suite)) from quality.validation_result")[0][0]
-    quarantined = warehouse("select sum(row_count) from quality.fct_quarantine_daily")[0][0]
+    runs = query("select count(distinct (run_id, suite)) from quality.validation_result")[0][0]
+    quarantined = query("select sum(row_count) from quality.fct_quarantine_daily")[0][0]
     assert sum(row["count"] for row in history) == runs > 0
     quarantine = bundle_objects(admin, "datasets")[uuid_of("quality_quarantine_daily")]
     body = {
