@@ -189,11 +189,14 @@ def validate_landing(batches: list[dict], run_id: str) -> list[GateOutcome]:
     return outcomes
 
 
-def published_through() -> dt.date | None:
-    with connect("warehouse") as conn:
-        row = conn.execute(
-            "select published_through from quality.publication order by publication_id desc limit 1"
-        ).fetchone()
+def published_through(conn=None) -> dt.date | None:
+    """The pointer: the last day dashboards show (in `conn`'s transaction if given)."""
+    if conn is None:
+        with connect("warehouse") as conn:
+            return published_through(conn)
+    row = conn.execute(
+        "select published_through from quality.publication order by publication_id desc limit 1"
+    ).fetchone()
     return row[0] if row else None
 
 
@@ -229,11 +232,10 @@ def _columns(conn, relation: str) -> list[tuple[str, str]]:
     ).fetchall()
 
 
-def copy_published_days(conn, date_from: dt.date, date_to: dt.date) -> dict[str, str]:
+def copy_published_days(conn, date_from: dt.date, date_to: dt.date) -> None:
     """In the caller's transaction: replace the days [date_from, date_to] of every published table
     with its mart's rows; a table whose columns no longer match its mart (a changed contract, or the
-    views of earlier versions) is recreated from the mart up to `date_to`. Table -> what was done."""
-    done = {}
+    views of earlier versions) is recreated from the mart up to `date_to`."""
     for table, mart in PUBLISHED_TABLES.items():
         if _columns(conn, table) == _columns(conn, mart):
             conn.execute(f"delete from {table} where risk_date between %s and %s", (date_from, date_to))
@@ -241,7 +243,6 @@ def copy_published_days(conn, date_from: dt.date, date_to: dt.date) -> dict[str,
                 f"insert into {table} select * from {mart} where risk_date between %s and %s",
                 (date_from, date_to),
             )
-            done[table] = "days replaced"
             continue
         kind = conn.execute("select relkind from pg_class where oid = to_regclass(%s)", (table,)).fetchone()
         if kind:
@@ -254,8 +255,6 @@ def copy_published_days(conn, date_from: dt.date, date_to: dt.date) -> dict[str,
             "select indexdef from pg_indexes where schemaname || '.' || tablename = %s", (mart,)
         ).fetchall():
             conn.execute(re.sub(r" INDEX \S+ ON \S+ ", f" INDEX ON {table} ", definition, count=1))
-        done[table] = "copied in full"
-    return done
 
 
 def publish(date_from: dt.date | str, date_to: dt.date | str, run_id: str) -> dt.date:
@@ -265,11 +264,9 @@ def publish(date_from: dt.date | str, date_to: dt.date | str, run_id: str) -> dt
     with connect("warehouse") as conn:
         conn.execute("lock table quality.publication in exclusive mode")  # one publisher at a time
         copy_published_days(conn, date_from, date_to)
-        current = conn.execute(
-            "select published_through from quality.publication order by publication_id desc limit 1"
-        ).fetchone()
-        if current and current[0] >= date_to:
-            return current[0]
+        current = published_through(conn)
+        if current and current >= date_to:
+            return current
         conn.execute(
             "insert into quality.publication (published_through, run_id) values (%s, %s)", (date_to, run_id)
         )
