@@ -98,7 +98,7 @@ class SupersetServer:
     def prepare(self) -> None:
         self.stop()  # a server left over by an interrupted run
         drop_database("superset")  # prove the setup from scratch, as on a new machine
-        flush_redis_prefix("superset_test_")
+        flush_redis_prefix(f"superset_{os.environ['SR_DB_PREFIX']}")
         run_logged(
             "superset-setup", ["bash", "-c", ". scripts/env.sh && scripts/superset_setup.sh"], 600, self.env
         )

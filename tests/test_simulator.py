@@ -28,16 +28,8 @@ NOW = dt.datetime.combine(END, dt.time(23, 59, 59))
 SPEC_COUNTIES = [12, 10, 8, 6, 5, 11, 12, 11, 6, 4, 4, 12, 11, 8, 7, 9]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def test_databases():
-    """Settings are read at call time, so this keeps every call on the `test_` databases."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SR_DB_PREFIX", "test_")
-        yield
-
-
 @pytest.fixture(scope="module")
-def small_run(test_databases):
+def small_run():
     summary = simulate(**RUN)
     return summary, fingerprints()
 
