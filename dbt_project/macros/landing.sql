@@ -14,17 +14,15 @@
 {%- endmacro %}
 
 
-{#- The reasons a landed row is quarantined (sources.md "Dirty data"). These are the only names;
-    the simulator records injected dirt with the same kinds. -#}
+{#- The reasons a landed row is quarantined: var `quarantine_reasons` (dbt_project.yml says why). -#}
 {% macro quarantine_reason_names() -%}
-    {{ return(['unknown_station', 'finish_before_accept', 'reply_before_accept', 'missing_accept_time',
-               'future_timestamp', 'bad_enum', 'malformed_phone', 'duplicate_key']) }}
+    {{ return(var('quarantine_reasons')) }}
 {%- endmacro %}
 
 
 {#- Reasons that are repaired in place (the value is nulled, the row flows on) rather than dropped. -#}
 {% macro repaired_quarantine_reasons() -%}
-    {{ return(['malformed_phone']) }}
+    {{ return(var('repaired_quarantine_reasons')) }}
 {%- endmacro %}
 
 
@@ -64,6 +62,33 @@
         {{ column }} > {{ high_water }}{{ " or" if not loop.last }}
         {%- endfor %}
     )
+{%- endmacro %}
+
+
+{#- Any of the columns null or blank: a key or a value the model cannot do without. -#}
+{% macro is_missing(columns) -%}
+    (
+        {%- for column in columns %}
+        nullif(trim({{ column }}::text), '') is null{{ " or" if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+
+{#- A time before var `source_min_timestamp`: no source system holds such data; one such row would
+    otherwise stretch the risk days back to it. -#}
+{% macro is_implausible(time_columns) -%}
+    (
+        {%- for column in time_columns %}
+        {{ column }} < '{{ var("source_min_timestamp") }}'::timestamp{{ " or" if not loop.last }}
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+
+{#- A non-null reference to no row of `relation` (its `key` column holds no nulls). -#}
+{% macro is_unknown_reference(column, relation, key) -%}
+    ({{ column }} is not null and {{ column }} not in (select {{ key }} from {{ relation }}))
 {%- endmacro %}
 
 

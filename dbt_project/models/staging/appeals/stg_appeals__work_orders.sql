@@ -18,7 +18,7 @@ select
     finish_time,
     order_status,
     return_count,
-    handler_team_code,
+    case when not is_handler_team_unknown then handler_team_code end as handler_team_code,
     handler_staff_id,
     content_masked,
     created_at,

@@ -2,7 +2,7 @@
 select
     task_id,
     order_no,
-    team_code,
+    case when not is_team_unknown then team_code end as team_code,
     dispatch_time,
     arrive_time,
     restore_time,

@@ -3,7 +3,7 @@ select
     staff_id,
     staff_name,
     org_code,
-    team_code,
+    case when not is_team_unknown then team_code end as team_code,
     staff_position,
     mobile_hash,
     mobile_masked,

@@ -35,6 +35,9 @@ checked as (
             'unknown_station': 'station_code is not null and ' ~ is_unknown_station('station_code'),
             'future_timestamp': is_future(['call_time']),
             'malformed_phone': 'is_caller_phone_malformed',
+            'missing_value': is_missing(['call_id', 'call_time']),
+            'negative_value': 'duration_seconds < 0',
+            'implausible_timestamp': is_implausible(['call_time']),
         }) }} as quarantine_reasons
     from ranked
 )

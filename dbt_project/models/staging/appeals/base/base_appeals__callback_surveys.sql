@@ -29,6 +29,9 @@ checked as (
             'duplicate_key': 'version_in_batch > 1',
             'future_timestamp': is_future(['survey_time']),
             'bad_enum': is_bad_enum('survey_result', 'survey_result'),
+            'missing_value': is_missing(['survey_id', 'order_no', 'survey_time', 'survey_result']),
+            'unknown_reference': is_unknown_reference('order_no', ref('stg_appeals__work_orders'), 'order_no'),
+            'implausible_timestamp': is_implausible(['survey_time']),
         }) }} as quarantine_reasons
     from ranked
 )

@@ -23,6 +23,8 @@ landed as (
         landed_rows.status::text as order_status,
         landed_rows.return_count::integer as return_count,
         landed_rows.handler_team_code::text as handler_team_code,
+        {{ is_unknown_reference('landed_rows.handler_team_code::text', ref('stg_marketing__teams'), 'team_code') }}
+            as is_handler_team_unknown,
         landed_rows.handler_staff_id::text as handler_staff_id,
         {{ mask_free_text('landed_rows.content::text') }} as content_masked,
         landed_rows.created_at::timestamp as created_at,
@@ -54,6 +56,12 @@ checked as (
                 ~ ' or ' ~ is_bad_enum('complaint_level', 'complaint_level')
                 ~ ' or ' ~ is_bad_enum('order_status', 'order_status'),
             'malformed_phone': 'is_caller_phone_malformed',
+            'missing_value': is_missing(['order_no', 'channel', 'order_type', 'category', 'order_status',
+                'return_count']),
+            'negative_value': 'return_count < 0',
+            'implausible_timestamp': is_implausible(['accept_time', 'deadline_time', 'reply_time', 'finish_time',
+                'created_at']),
+            'unknown_team': 'is_handler_team_unknown',
         }) }} as quarantine_reasons
     from ranked
 )

@@ -36,6 +36,11 @@ checked as (
             'unknown_station': is_unknown_station('station_code'),
             'future_timestamp': is_future(['start_time', 'end_time', 'notice_time']),
             'bad_enum': is_bad_enum('outage_type', 'outage_type'),
+            'missing_value': is_missing(['outage_id', 'ta_code', 'outage_type', 'start_time']),
+            'unknown_reference': is_unknown_reference('ta_code', ref('stg_marketing__transformer_areas'), 'ta_code'),
+            'end_before_start': 'end_time < start_time',
+            'negative_value': 'affected_customers < 0',
+            'implausible_timestamp': is_implausible(['start_time', 'planned_end_time', 'end_time', 'notice_time']),
         }) }} as quarantine_reasons
     from ranked
 )

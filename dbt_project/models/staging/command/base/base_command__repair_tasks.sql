@@ -6,6 +6,8 @@ landed as (
         landed_rows.task_id::text as task_id,
         landed_rows.order_no::text as order_no,
         landed_rows.team_code::text as team_code,
+        {{ is_unknown_reference('landed_rows.team_code::text', ref('stg_marketing__teams'), 'team_code') }}
+            as is_team_unknown,
         landed_rows.dispatch_time::timestamp as dispatch_time,
         landed_rows.arrive_time::timestamp as arrive_time,
         landed_rows.restore_time::timestamp as restore_time,
@@ -28,6 +30,11 @@ checked as (
         {{ quarantine_reasons({
             'duplicate_key': 'version_in_batch > 1',
             'future_timestamp': is_future(['dispatch_time', 'arrive_time', 'restore_time']),
+            'missing_value': is_missing(['task_id', 'order_no']),
+            'unknown_reference': is_unknown_reference('order_no', ref('stg_appeals__work_orders'), 'order_no'),
+            'end_before_start': 'arrive_time < dispatch_time or restore_time < dispatch_time',
+            'implausible_timestamp': is_implausible(['dispatch_time', 'arrive_time', 'restore_time']),
+            'unknown_team': 'is_team_unknown',
         }) }} as quarantine_reasons
     from ranked
 )

@@ -35,6 +35,7 @@ checked as (
             'bad_enum': is_bad_enum('customer_type', 'customer_type'),
             'future_timestamp': is_future(['created_at']),
             'malformed_phone': 'is_mobile_malformed',
+            'missing_value': is_missing(['customer_no']),
         }) }} as quarantine_reasons
     from ranked
 )

@@ -28,6 +28,11 @@ checked as (
         {{ quarantine_reasons({
             'duplicate_key': 'version_in_batch > 1',
             'bad_enum': is_bad_enum('org_level', 'org_level') ~ ' or ' ~ is_bad_enum('area_type', 'area_type'),
+            'missing_value': is_missing(['org_code', 'org_name', 'org_level']),
+            'negative_value': 'customer_count < 0',
+            'unknown_reference': "parent_code is not null and parent_code not in "
+                ~ "(select landed_units.org_code from ranked as landed_units where landed_units.is_current_version "
+                ~ "and landed_units.org_code is not null)",
         }) }} as quarantine_reasons
     from ranked
 )

@@ -7,6 +7,8 @@ landed as (
         landed_rows.staff_name::text as staff_name,
         landed_rows.org_code::text as org_code,
         landed_rows.team_code::text as team_code,
+        {{ is_unknown_reference('landed_rows.team_code::text', ref('stg_marketing__teams'), 'team_code') }}
+            as is_team_unknown,
         landed_rows.position::text as staff_position,
         {{ hash_phone('landed_rows.mobile::text') }} as mobile_hash,
         {{ mask_phone('landed_rows.mobile::text') }} as mobile_masked,
@@ -31,6 +33,9 @@ checked as (
         {{ quarantine_reasons({
             'duplicate_key': 'version_in_batch > 1',
             'malformed_phone': 'is_mobile_malformed',
+            'missing_value': is_missing(['staff_id', 'org_code']),
+            'unknown_reference': is_unknown_reference('org_code', ref('stg_marketing__org_units'), 'org_code'),
+            'unknown_team': 'is_team_unknown',
         }) }} as quarantine_reasons
     from ranked
 )

@@ -27,6 +27,7 @@ checked as (
             'duplicate_key': 'version_in_batch > 1',
             'unknown_station': is_unknown_station('station_code'),
             'bad_enum': is_bad_enum('team_type', 'team_type'),
+            'missing_value': is_missing(['team_code', 'team_type']),
         }) }} as quarantine_reasons
     from ranked
 )

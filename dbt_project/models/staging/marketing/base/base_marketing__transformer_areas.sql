@@ -26,6 +26,8 @@ checked as (
         {{ quarantine_reasons({
             'duplicate_key': 'version_in_batch > 1',
             'unknown_station': is_unknown_station('station_code'),
+            'missing_value': is_missing(['ta_code', 'customer_count']),
+            'negative_value': 'customer_count < 0',
         }) }} as quarantine_reasons
     from ranked
 )

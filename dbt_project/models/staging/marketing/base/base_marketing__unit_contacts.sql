@@ -25,6 +25,9 @@ checked as (
         {{ quarantine_reasons({
             'duplicate_key': 'version_in_batch > 1',
             'bad_enum': is_bad_enum('contact_role', 'contact_role'),
+            'missing_value': is_missing(['org_code', 'contact_role', 'staff_id']),
+            'unknown_reference': is_unknown_reference('org_code', ref('stg_marketing__org_units'), 'org_code')
+                ~ ' or ' ~ is_unknown_reference('staff_id', ref('stg_marketing__staff_members'), 'staff_id'),
         }) }} as quarantine_reasons
     from ranked
 )
