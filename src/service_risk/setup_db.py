@@ -33,8 +33,15 @@ create table if not exists ops.extract_batch (
     started_at timestamptz not null default now(),
     finished_at timestamptz
 );
+-- Issue 17: the source window read (read_from, high_water] reaches a lag behind the previous
+-- watermark (low_water); rows_read counts what was read, row_count the new versions landed.
+alter table ops.extract_batch
+    add column if not exists read_from timestamp,
+    add column if not exists rows_read bigint;
 comment on table ops.extract_batch is
-    'One row per committed extraction batch: the updated_at window (low, high] and rows landed.';
+    'One row per committed extraction batch: the source updated_at window read (read_from, high_water] '
+    '(null read_from: everything up to high_water), the previous watermark low_water, rows read and '
+    'new versions landed (row_count = landed rows with this _batch_id).';
 """
 
 QUALITY_DDL = """
