@@ -251,6 +251,21 @@ def test_every_version_within_the_lag_lands_once(probe_table):
     assert_batches_reconcile(probe_table.landing_name)
 
 
+def test_identical_rows_of_one_run_both_land_and_only_once(probe_table):
+    """A source's exact duplicates land as they come (dbt quarantines the second as duplicate_key);
+    the overlap's check against earlier batches is not thrown by them."""
+    with connect("appeals") as source:
+        source.execute("insert into extract_probe values (1, 'a', '2026-11-20 10:00')")
+    runs = [extract_probe(probe_table, at("10:00"))]
+    with connect("appeals") as source:
+        source.execute(
+            "insert into extract_probe values (2, 'd', '2026-11-20 10:05'), (2, 'd', '2026-11-20 10:05')"
+        )
+    runs += [extract_probe(probe_table, at(clock)) for clock in ("10:15", "10:30")]
+    assert [(r.rows_read, r.row_count) for r in runs] == [(1, 1), (3, 2), (3, 0)]
+    assert_batches_reconcile(probe_table.landing_name)
+
+
 def test_landing_from_before_version_hashes_is_migrated(probe_table):
     with connect("appeals") as source:
         source.execute(
