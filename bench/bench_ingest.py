@@ -1,7 +1,9 @@
-"""Ingest benchmark: simulator rows/s, extraction rows/s, and a plain COPY of the same rows.
+"""Ingest benchmark: simulator rows/s, extraction rows/s, and a plain COPY of the same rows;
+then the sources kept moving 15 simulated minutes at a time, each step extracted as a DAG run
+would, to show what the re-read overlap (SR_EXTRACT_LAG_MINUTES) costs per run.
 
 Runs against its own databases (prefix `bench_`). Prints figures and ratios:
-    python bench/bench_ingest.py --days 90 --scale 1
+    python bench/bench_ingest.py --days 90 --scale 1 --live-hours 24
 """
 
 from __future__ import annotations
@@ -16,12 +18,20 @@ from datetime import time as dt_time
 
 os.environ["SR_DB_PREFIX"] = "bench_"
 
+from psycopg import sql
+
 from service_risk.db import connect
 from service_risk.extract.cli import extract_all
-from service_risk.extract.core import truncate_landing
+from service_risk.extract.core import ExtractResult, extract_lag, truncate_landing
+from service_risk.settings import get_settings
 from service_risk.setup_db import init_databases
-from service_risk.simulator import simulate
+from service_risk.simulator import LiveSummary, simulate
+from service_risk.simulator.clock import to_datetime
+from service_risk.simulator.live import LiveSimulator
+from service_risk.simulator.profile import DEFAULT_PROFILE
 from service_risk.sources import SOURCE_TABLES
+
+RUN = timedelta(minutes=15)  # extract_sources' schedule
 
 
 def plain_copy_seconds() -> tuple[int, float]:
@@ -41,7 +51,10 @@ def plain_copy_seconds() -> tuple[int, float]:
             with connect("warehouse") as wh, wh.cursor() as cur:
                 cur.execute("drop table if exists landing.bench_copy")
                 cur.execute(f'create table landing.bench_copy (like landing."{table.landing_name}")')
-                cur.execute("alter table landing.bench_copy drop column _batch_id, drop column _loaded_at")
+                cur.execute(
+                    "alter table landing.bench_copy "
+                    "drop column _batch_id, drop column _loaded_at, drop column _version_hash"
+                )
                 started = time.perf_counter()
                 with open(path, "rb") as src, cur.copy("copy landing.bench_copy from stdin") as copy:
                     while chunk := src.read(1 << 20):
@@ -53,11 +66,53 @@ def plain_copy_seconds() -> tuple[int, float]:
     return rows, seconds
 
 
+def live_runs(hours: float) -> dict[str, list[list[ExtractResult]]]:
+    """Advance the sources 15 simulated minutes at a time, extracting every table after each step;
+    every other run without the overlap (lag 0), so both see the same hours of the day."""
+    live, summary = LiveSimulator(get_settings(), None, DEFAULT_PROFILE), LiveSummary()
+    runs: dict[str, list[list[ExtractResult]]] = {
+        f"lag {extract_lag().total_seconds() / 60:.0f} min": [],
+        "lag 0": [],
+    }
+    try:
+        for number in range(round(hours * 3600 / RUN.total_seconds())):
+            live.advance(int(RUN.total_seconds()), summary)
+            lag = None if number % 2 == 0 else timedelta(0)
+            runs[list(runs)[number % 2]].append(extract_all(to_datetime(live.clock), "bench-live", lag))
+    finally:
+        live.close()
+    return runs
+
+
+def print_live(runs: dict[str, list[list[ExtractResult]]]) -> None:
+    print(f"live      : runs of {RUN.total_seconds() / 60:.0f} min alternately with and without the overlap")
+    mean_seconds = {}
+    for label, group in runs.items():
+        read = [sum(r.rows_read for r in run) for run in group]
+        landed = [sum(r.row_count for r in run) for run in group]
+        per_run = {
+            "read": read,
+            "landed": landed,
+            "re-read": [r - n for r, n in zip(read, landed, strict=True)],
+            "seconds": [sum(r.seconds for r in run) for run in group],  # all 11 tables
+        }
+        print(f"  {label} ({len(group)} runs, {sum(landed):,} versions landed, {sum(read):,} rows read)")
+        for name, values in per_run.items():
+            print(
+                f"    per run {name:8}: mean {sum(values) / len(values):>9,.2f}  "
+                f"median {sorted(values)[len(values) // 2]:>9,.2f}  max {max(values):>9,.2f}"
+            )
+        mean_seconds[label] = sum(per_run["seconds"]) / len(group)
+    with_lag, without = mean_seconds.values()
+    print(f"ratio seconds per run with/without overlap: {with_lag / without:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--end-date", type=date.fromisoformat, default=date.today() - timedelta(days=1))
+    parser.add_argument("--live-hours", type=float, default=24, help="simulated hours of 15-minute runs")
     args = parser.parse_args()
     init_databases()
 
@@ -65,8 +120,12 @@ def main() -> None:
     sim_rows = summary.total_rows
     sim_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    with connect("warehouse") as conn:
+    with connect("warehouse") as conn:  # a first load creates its landing tables, as in `make demo`
         truncate_landing(conn)
+        for (name,) in conn.execute(
+            "select tablename from pg_tables where schemaname = 'landing'"
+        ).fetchall():
+            conn.execute(sql.SQL("drop table {}").format(sql.Identifier("landing", name)))
     started = time.perf_counter()
     results = extract_all(datetime.combine(args.end_date + timedelta(days=1), dt_time()), run_id="bench")
     extract_seconds = time.perf_counter() - started
@@ -86,6 +145,8 @@ def main() -> None:
     )
     print(f"ratio extraction/plain COPY time: {extract_seconds / copy_seconds:.2f}")
     print(f"ratio simulator/extraction time : {summary.seconds / extract_seconds:.2f}")
+    if args.live_hours > 0:
+        print_live(live_runs(args.live_hours))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from service_risk.extract.core import ExtractResult, extract_table
 from service_risk.settings import get_settings
@@ -11,10 +11,12 @@ from service_risk.sources import SOURCE_TABLES
 from service_risk.timeutil import local_now
 
 
-def extract_all(high_water: datetime, run_id: str | None = None) -> list[ExtractResult]:
+def extract_all(
+    high_water: datetime, run_id: str | None = None, lag: timedelta | None = None
+) -> list[ExtractResult]:
     settings = get_settings()
     return [
-        extract_table(table, high_water, settings.dsn(table.system), settings.dsn("warehouse"), run_id)
+        extract_table(table, high_water, settings.dsn(table.system), settings.dsn("warehouse"), run_id, lag)
         for table in SOURCE_TABLES
     ]
 
@@ -36,6 +38,8 @@ def _run(args) -> int:
     seconds = time.perf_counter() - started
     total = sum(r.row_count for r in results)
     for r in results:
-        print(f"{r.landing_table:32} {r.row_count:>10} rows  batch {r.batch_id}")
-    print(f"total {total} rows in {seconds:.1f} s ({total / seconds:,.0f} rows/s)")
+        print(
+            f"{r.landing_table:32} {r.row_count:>10} rows landed of {r.rows_read:>10} read  batch {r.batch_id}"
+        )
+    print(f"total {total} rows landed in {seconds:.1f} s ({total / seconds:,.0f} rows/s)")
     return 0
