@@ -19,11 +19,7 @@ time the DAG file is parsed after a change to the project; later parses only rea
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pendulum
 from airflow.sdk import AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
@@ -37,51 +33,18 @@ from cosmos import (
     TestBehavior,
 )
 
-from service_risk.airflow_support import task_defaults
+from service_risk.airflow_support import DAILY_RISK_CRON, fail_dbt_tests_fast, run_moment, task_defaults
 from service_risk.assets import LANDING_ASSETS
+from service_risk.dbt_manifest import DBT_PROJECT_DIR, ensure_manifest
 
 LOCAL_TZ = "Asia/Shanghai"
-DBT_PROJECT_DIR = Path(
-    os.environ.get("DBT_PROJECT_DIR") or Path(__file__).resolve().parents[1] / "dbt_project"
-)
-DBT_TARGET_DIR = Path(os.environ.get("DBT_TARGET_PATH") or DBT_PROJECT_DIR / "target")
-MANIFEST_PATH = DBT_TARGET_DIR / "manifest.json"
-PROJECT_SOURCES = ("dbt_project.yml", "models", "macros", "seeds", "tests")
-RISK_DATE_TO = "{{ day_that_just_ended(logical_date or dag_run.run_after) }}"
+fail_dbt_tests_fast()
+RISK_DATE_TO = "{{ day_that_just_ended(dag_run) }}"
 
 
-def day_that_just_ended(moment: datetime) -> str:
-    """The local (Asia/Shanghai) day before `moment` (the run's logical date, or when an asset-triggered
-    run was due), as YYYY-MM-DD."""
-    return pendulum.instance(moment).in_timezone(LOCAL_TZ).subtract(days=1).to_date_string()
-
-
-def _newest_source_mtime() -> float:
-    newest = 0.0
-    for name in PROJECT_SOURCES:
-        path = DBT_PROJECT_DIR / name
-        files = [path] if path.is_file() else path.rglob("*") if path.is_dir() else []
-        newest = max([newest, *(f.stat().st_mtime for f in files if f.is_file())])
-    return newest
-
-
-def ensure_manifest() -> Path:
-    """The project's manifest, re-written by `dbt parse` when the project changed since."""
-    if not MANIFEST_PATH.exists() or MANIFEST_PATH.stat().st_mtime < _newest_source_mtime():
-        subprocess.run(
-            [
-                str(Path(sys.executable).with_name("dbt")),
-                "parse",
-                "--quiet",
-                "--target-path",
-                str(DBT_TARGET_DIR),
-            ],
-            cwd=DBT_PROJECT_DIR,
-            env={**os.environ, "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)},
-            check=True,
-            timeout=300,
-        )
-    return MANIFEST_PATH
+def day_that_just_ended(dag_run) -> str:
+    """The local (Asia/Shanghai) day before the moment the run stands for, as YYYY-MM-DD."""
+    return pendulum.instance(run_moment(dag_run)).in_timezone(LOCAL_TZ).subtract(days=1).to_date_string()
 
 
 # A failed gate is deterministic (same rows, same result): one quick retry at most.
@@ -114,7 +77,7 @@ def publish(window: dict, run_id=None) -> str:
 @dag(
     dag_id="daily_risk",
     schedule=AssetOrTimeSchedule(
-        timetable=CronTriggerTimetable("30 0 * * *", timezone=LOCAL_TZ),
+        timetable=CronTriggerTimetable(DAILY_RISK_CRON, timezone=LOCAL_TZ),
         assets=AssetAny(*LANDING_ASSETS),
     ),
     start_date=pendulum.datetime(2026, 1, 1, tz=LOCAL_TZ),

@@ -14,21 +14,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import CronTriggerTimetable, dag, task
 
-from service_risk.airflow_support import task_defaults
+from service_risk.airflow_support import EXTRACT_CRON, task_defaults
 from service_risk.assets import landing_asset
 from service_risk.sources import SOURCE_TABLES
 
 
 @task
-def extract(system: str, name: str, data_interval_end=None, logical_date=None, run_id=None) -> dict:
-    from service_risk.airflow_support import dsn_from_connection
+def extract(system: str, name: str, data_interval_end=None, dag_run=None, run_id=None) -> dict:
+    from service_risk.airflow_support import dsn_from_connection, run_moment
     from service_risk.extract import extract_table
     from service_risk.sources import source_table
     from service_risk.timeutil import to_local_naive
 
-    high_water = to_local_naive(data_interval_end or logical_date)
+    high_water = to_local_naive(data_interval_end or run_moment(dag_run))
     result = extract_table(
         source_table(system, name),
         high_water,
@@ -63,7 +63,7 @@ def validate_landing(batches: list[dict], run_id=None) -> None:
 
 @dag(
     dag_id="extract_sources",
-    schedule="*/15 * * * *",
+    schedule=CronTriggerTimetable(EXTRACT_CRON, timezone="Asia/Shanghai"),
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,

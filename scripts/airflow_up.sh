@@ -9,7 +9,10 @@ port="$AIRFLOW__API__PORT"
 if [ -f "$pidfile" ] && kill -0 -- "-$(cat "$pidfile")" 2>/dev/null; then
   echo "Airflow already running (pgid $(cat "$pidfile"))."
 else
-  setsid airflow standalone > "$log" 2>&1 < /dev/null &
+  python -m service_risk.dbt_manifest > /dev/null  # before the DAG processor needs it
+  # Cosmos gives each dbt task a target folder of its own; a shared one would have tasks overwrite
+  # each other's manifest, partial parse and run results.
+  setsid env -u DBT_TARGET_PATH airflow standalone > "$log" 2>&1 < /dev/null &
   echo $! > "$pidfile"
 fi
 for _ in $(seq 1 90); do

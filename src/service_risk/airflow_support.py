@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from psycopg.conninfo import make_conninfo
+
+# When the DAGs run (Asia/Shanghai). Configurable so that a test can live through days in minutes.
+EXTRACT_CRON = os.environ.get("SR_EXTRACT_CRON", "*/15 * * * *")
+DAILY_RISK_CRON = os.environ.get("SR_DAILY_RISK_CRON", "30 0 * * *")
 
 # Airflow connection id per project database (set as AIRFLOW_CONN_* by scripts/env.sh).
 CONNECTION_IDS = {
@@ -24,6 +28,14 @@ def dsn_from_connection(logical_name: str) -> str:
     if conn.password:
         params["password"] = conn.password
     return make_conninfo(**{k: v for k, v in params.items() if v not in (None, "")})
+
+
+def run_moment(dag_run) -> datetime:
+    """The moment a run stands for: its logical date (cron, `dags test`), else when it was due.
+
+    Asset-triggered runs, and runs triggered without a date, have no logical date in Airflow 3;
+    run_after is set for every kind of run."""
+    return dag_run.logical_date or dag_run.run_after
 
 
 class AnnouncedFailure(Exception):
@@ -49,10 +61,38 @@ def email_task_failure(context) -> None:
     alert.send_alert(subject, body)
 
 
+def fail_dbt_tests_fast() -> None:
+    """Make a Cosmos dbt task whose data or unit tests failed fail for good at once.
+
+    Cosmos raises the same error for every failed node, so Airflow retried failed tests too, although
+    they check the same rows again; a model's error (a dropped connection, say) is still retried.
+    Cosmos has no option for this, so its one exception handler for dbtRunner results is wrapped."""
+    from airflow.sdk.exceptions import AirflowFailException
+    from cosmos.dbt import runner
+
+    original = runner.handle_exception_if_needed
+    if getattr(original, "fails_tests_fast", False):
+        return
+
+    def handle_exception_if_needed(result) -> None:
+        results = getattr(result.result, "results", None) or []
+        failed = [run.node.name for run in results if str(run.status) == "fail"]
+        if not result.success and failed:
+            raise AirflowFailException(
+                f"dbt tests failed (a retry would test the same rows): {', '.join(failed)}"
+            )
+        original(result)
+
+    handle_exception_if_needed.fails_tests_fast = True
+    runner.handle_exception_if_needed = handle_exception_if_needed
+
+
 def task_defaults(retry_delay: timedelta) -> dict:
-    """default_args of the project's DAGs: retries (SR_TASK_RETRIES, default 2) and the failure e-mail."""
+    """default_args of the project's DAGs: retries (SR_TASK_RETRIES, default 2; after `retry_delay`,
+    or SR_TASK_RETRY_DELAY_SECONDS) and the failure e-mail."""
+    delay = os.environ.get("SR_TASK_RETRY_DELAY_SECONDS")
     return {
         "retries": int(os.environ.get("SR_TASK_RETRIES", "2")),
-        "retry_delay": retry_delay,
+        "retry_delay": timedelta(seconds=float(delay)) if delay else retry_delay,
         "on_failure_callback": email_task_failure,
     }
