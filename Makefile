@@ -8,7 +8,7 @@ SCALE ?= 1
 SEED ?= 42
 DIRTY_RATE ?= 0.002
 
-.PHONY: help envs setup demo simulate extract risk superset-setup superset-up airflow-up stop test lint bench bench-publish bench-charts lock clean
+.PHONY: help envs setup demo simulate simulator-up extract risk superset-setup superset-up airflow-up stop test lint bench bench-publish bench-charts lock clean
 
 help:
 	@echo "make demo   simulate $(DAYS) days at scale $(SCALE), extract through Airflow, serve the UI"
@@ -24,10 +24,13 @@ setup: envs  ## + the demo's databases, Airflow and Superset metadata
 	$(ENV) airflow db migrate > "$$SR_STATE_DIR/airflow-migrate.log" 2>&1 || { tail -30 "$$SR_STATE_DIR/airflow-migrate.log"; exit 1; }
 	$(ENV) scripts/superset_setup.sh
 
-demo: setup simulate extract risk superset-up airflow-up
+demo: setup simulate simulator-up extract risk superset-up airflow-up
 
 simulate:
 	$(ENV) service-risk simulate --days $(DAYS) --scale $(SCALE) --seed $(SEED) --dirty-rate $(DIRTY_RATE)
+
+simulator-up:  ## keep the sources changing on the wall clock (live simulator; make stop ends it)
+	$(ENV) scripts/simulator_up.sh
 
 extract:
 	$(ENV) scripts/run_dag.sh extract_sources

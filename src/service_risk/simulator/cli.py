@@ -35,6 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--live", action="store_true", help="keep simulating in near real time")
     parser.add_argument("--tick-seconds", type=float, default=5.0, help="live: real seconds per tick")
     parser.add_argument("--speed", type=float, default=60.0, help="live: simulated seconds per real second")
+    parser.add_argument(
+        "--wall-clock",
+        action="store_true",
+        help="live: follow the wall clock (Asia/Shanghai) instead of --speed, catching up first",
+    )
     parser.add_argument("--duration", type=float, default=None, help="live: stop after this many seconds")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar / tick lines")
     parser.set_defaults(handler=handle)
@@ -60,6 +65,7 @@ def handle(args: argparse.Namespace) -> int:
                 duration=args.duration,
                 dirty_rate=args.dirty_rate,
                 progress=progress,
+                wall_clock=args.wall_clock,
             ).format()
         )
     return 0

@@ -25,7 +25,7 @@ import psycopg
 from service_risk.db import connect
 from service_risk.settings import SYSTEM_DATABASES, Settings, get_settings
 from service_risk.simulator.activity import IdAllocator, concat
-from service_risk.simulator.clock import DAY, NEVER, to_datetime
+from service_risk.simulator.clock import DAY, LOCAL_ZONE, NEVER, from_datetime, to_datetime
 from service_risk.simulator.dirty import DirtyInjector, pick_dirty
 from service_risk.simulator.engine import Simulation
 from service_risk.simulator.lifecycle import materialise
@@ -171,8 +171,13 @@ def run_live(
     profile: SimulationProfile = DEFAULT_PROFILE,
     stop: threading.Event | None = None,
     ticks: int | None = None,
+    wall_clock: bool = False,
 ) -> LiveSummary:
     """Advance `tick_seconds * speed` simulated seconds every `tick_seconds` until stopped.
+
+    With `wall_clock`, every tick instead advances the simulated clock to the wall clock (Asia/Shanghai),
+    catching up first: the sources then change as a province in operation would, stamped with the
+    time the extraction's windows are cut by.
 
     Stops after `duration` real seconds or `ticks` ticks, when `stop` is set, or on
     SIGINT/SIGTERM (finishing the current tick, so the databases stay consistent).
@@ -194,7 +199,7 @@ def run_live(
                 break
             if stop.wait(max(0.0, next_tick - time.monotonic())):
                 break
-            live.advance(step, summary)
+            live.advance(wall_clock_step(live) if wall_clock else step, summary)
             summary.ticks += 1
             next_tick += tick_seconds
             if progress:
@@ -210,6 +215,11 @@ def run_live(
             live.close()
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def wall_clock_step(live: LiveSimulator) -> int:
+    """Simulated seconds from the live clock up to the local wall clock (0 when it is ahead)."""
+    return max(0, from_datetime(dt.datetime.now(LOCAL_ZONE).replace(tzinfo=None)) + 1 - live.clock)
 
 
 def _stop_on_signals(stop: threading.Event) -> dict:
