@@ -27,6 +27,19 @@ def query(sql: str, params: tuple = ()) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
+def published_differences() -> dict[str, int]:
+    """Rows in a published table and not in its mart, or the other way round (multiset difference)."""
+    from service_risk.quality.gate import PUBLISHED_TABLES
+
+    return {
+        table: query(
+            f"select count(*) from ((select * from {table} except all select * from {mart}) union all "
+            f"(select * from {mart} except all select * from {table})) as d"
+        )[0][0]
+        for table, mart in PUBLISHED_TABLES.items()
+    }
+
+
 def run_dag(dag_id: str, logical_date: str) -> subprocess.CompletedProcess:
     """A real `airflow dags test` run through the project's script; output kept as an artefact."""
     result = subprocess.run(

@@ -25,7 +25,8 @@ from service_risk.quality.gate import PUBLISHED_TABLES
 from service_risk.settings import get_settings
 from service_risk.setup_db import init_databases
 from service_risk.sources import SOURCE_TABLES
-from tests.conftest import ARTIFACTS, ROOT, query, run_dag
+from tests import odd_rows
+from tests.conftest import ARTIFACTS, ROOT, published_differences, query, run_dag
 
 END = dt.date(2026, 9, 30)  # last simulated day; the good run publishes through END - 1
 DAYS = 35
@@ -43,17 +44,6 @@ STAGING = {  # quarantine source_table -> (staging model, key expression as row_
     "outage_event": ("stg_command__outage_events", "outage_id || '|' || ta_code"),
     "repair_task": ("stg_command__repair_tasks", "task_id"),
 }
-
-
-def published_differences() -> dict[str, int]:
-    """Rows in a published table and not in its mart, or the other way round (multiset difference)."""
-    return {
-        table: query(
-            f"select count(*) from ((select * from {table} except all select * from {mart}) union all "
-            f"(select * from {mart} except all select * from {table})) as d"
-        )[0][0]
-        for table, mart in PUBLISHED_TABLES.items()
-    }
 
 
 def assert_ok(result: subprocess.CompletedProcess) -> None:
@@ -97,6 +87,7 @@ def good_run(smtp_sink) -> dict:
     drop_database("warehouse")
     init_databases()
     simulate(days=DAYS, end_date=END, scale=0.03, seed=23, dirty_rate=0.01)
+    odd_rows.inject()
     shutil.rmtree(Path(os.environ["SR_STATE_DIR"]) / "data_docs", ignore_errors=True)
     timings = {}
     for dag_id, logical_date in (
@@ -162,19 +153,64 @@ def test_every_dirty_kind_is_quarantined_and_good_rows_all_counted(good_run):
     )
     assert mart == views and mart
 
-    # No good row lost: staging keeps every distinct landed key except those whose current version was dropped.
-    for source_table, (model, key) in STAGING.items():
-        landing = next(t.landing_name for t in SOURCE_TABLES if t.name == source_table)
-        distinct_keys = query(f"select count(distinct {key}) from landing.{landing}")[0][0]
-        dropped = query(
-            "select count(distinct row_key) from ("
-            "select * from quarantine.quarantine_marketing union all select * from quarantine.quarantine_appeals "
-            "union all select * from quarantine.quarantine_command) as q "
-            "where source_table = %s and is_current_version and quarantine_action = 'dropped'",
-            (source_table,),
-        )[0][0]
-        staged = query(f"select count(*) from staging.{model}")[0][0]
-        assert staged == distinct_keys - dropped, source_table
+
+QUARANTINE = (
+    "(select * from quarantine.quarantine_marketing union all select * from quarantine.quarantine_appeals "
+    "union all select * from quarantine.quarantine_command) as quarantined"
+)
+
+
+@pytest.mark.parametrize("case", odd_rows.CASES, ids=lambda case: f"{case.table}: {case.what}")
+def test_odd_row_is_quarantined_and_the_day_published(good_run, case):
+    """Rows odder than the spec lists: each lands, sits in quarantine with its reason, and publication
+    reached the last day all the same (good_run asserts both DAG runs succeeded)."""
+    index = odd_rows.CASES.index(case)
+    key = odd_rows.odd_key(index) if case.new_key else None
+    table = next(t for t in SOURCE_TABLES if (t.system, t.name) == (case.system, case.table))
+    found = query(
+        f"select reason, quarantine_action from {QUARANTINE} where source_table = %s and "
+        + ("split_part(row_key, '|', 1) = %s" if key else "nullif(trim(row_key), '') is null"),
+        (case.table, key) if key else (case.table,),
+    )
+    assert (case.reason, "repaired" if case.repaired else "dropped") in found, found
+    model, key_sql = STAGING[case.table]
+    if case.repaired:  # the row counts, with the reference nulled
+        staged = query(
+            f"select count(*) from staging.{model} where split_part({key_sql}, '|', 1) = %s", (key,)
+        )
+        assert staged == [(1,)], f"repaired {table.landing_name} row {key} is not in {model}"
+    assert query("select max(published_through) from quality.publication")[0][0] == END - dt.timedelta(days=1)
+
+
+@pytest.mark.parametrize("table", SOURCE_TABLES, ids=lambda table: table.landing_name)
+def test_landed_versions_reconcile(good_run, table):
+    """sources.md: landed versions = current valid + superseded + quarantined, for every landed table.
+
+    Counted from landing, not from dbt's flags: the current version of each key (latest updated_at,
+    then batch; a missing key is one key) is staged unless quarantined as dropped, every other version
+    is superseded or quarantined, and every quarantined version is a landed row."""
+    model, key_sql = STAGING[table.name]
+    landed, keys = query(
+        f"select count(*), count(distinct coalesce({key_sql}, '')) from landing.{table.landing_name}"
+    )[0]
+    dropped = f"from {QUARANTINE} where source_table = %s and quarantine_action = 'dropped'"
+    dropped_versions = query(
+        f"select count(distinct (row_key, batch_id, version_in_batch)) {dropped}", (table.name,)
+    )[0][0]
+    dropped_current = query(
+        f"select count(distinct coalesce(row_key, '')) {dropped} and is_current_version", (table.name,)
+    )[0][0]
+    staged = query(f"select count(*) from staging.{model}")[0][0]
+    superseded = (landed - keys) - (dropped_versions - dropped_current)
+    assert staged == keys - dropped_current, (table.name, staged, keys, dropped_current)
+    assert superseded >= 0 and landed == staged + superseded + dropped_versions
+    unmatched = query(
+        f"select count(*) {dropped} and not exists (select 1 from landing.{table.landing_name} as landed "
+        f"where landed._batch_id = quarantined.batch_id and landed.updated_at is not distinct from quarantined.updated_at "
+        f"and coalesce({key_sql}, '') = coalesce(quarantined.row_key, ''))",
+        (table.name,),
+    )[0][0]
+    assert unmatched == 0, f"{unmatched} quarantined {table.name} versions match no landed row"
 
 
 def test_broken_mart_blocks_publication_and_alerts(good_run, smtp_sink):
@@ -274,6 +310,43 @@ def test_failed_dbt_task_is_emailed_and_publishes_nothing(good_run, smtp_sink):
     assert "task FAILED: daily_risk.risk_model.base_appeals__callback_surveys_model_build" in subject, subject
     body = message.get_payload(decode=True).decode()
     assert "callback_survey" in body and "/dags/daily_risk/runs/" in body  # the error and the log link
+
+
+def test_failed_data_test_is_not_retried(good_run, smtp_sink):
+    """A data test's result cannot change on retry: the task fails for good on its first try (retries
+    are on), mails once, and publishes nothing. The failure is provoked as a bug would: staging's
+    station list loses a station that orders still point to."""
+    pointer = query("select max(published_through) from quality.publication")[0][0]
+    mails_before = len(smtp_sink.messages)
+    view = "staging.stg_marketing__org_units"
+    definition = query("select pg_get_viewdef(%s::regclass)", (view,))[0][0]
+    with connect("warehouse") as conn:
+        conn.execute(
+            f"create or replace view {view} as select * from ({definition.rstrip(';')}) as units "
+            "where org_code <> (select station_code from staging.stg_appeals__work_orders limit 1)"
+        )
+    try:
+        result = subprocess.run(  # only the work orders' staging build (model + its tests) runs
+            ["bash", "-c", ". scripts/env.sh && airflow dags test daily_risk \"$0\" "
+             "--mark-success-pattern 'risk_model[.](?!stg_appeals__work_orders_).*'",
+             f"{END + dt.timedelta(days=2)}T00:30:00+08:00"],
+            cwd=ROOT, capture_output=True, text=True, timeout=600,
+            env={**os.environ, "SR_TASK_RETRIES": "2"},
+        )  # fmt: skip
+    finally:
+        with connect("warehouse") as conn:
+            conn.execute(f"create or replace view {view} as {definition}")
+    (ARTIFACTS / "daily_risk-failed-data-test.out").write_text(result.stdout + result.stderr)
+    assert result.returncode != 0, "the run with a failing data test succeeded"
+    assert query("select max(published_through) from quality.publication")[0][0] == pointer
+    deadline = time.monotonic() + 10
+    while len(smtp_sink.messages) == mails_before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    new = smtp_sink.messages[mails_before:]
+    assert len(new) == 1, [m["Subject"] for _, m in new]
+    body = new[0][1].get_payload(decode=True).decode()
+    assert "stg_appeals__work_orders_model_build failed after 1 tries" in body, body[:500]
+    assert "relationships_stg_appeals__work_orders_station_code" in body, body[:2000]
 
 
 def test_next_good_run_recomputes_and_publishes_the_held_days(good_run, smtp_sink):

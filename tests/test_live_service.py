@@ -1,0 +1,307 @@
+"""The live path: Airflow's own scheduler runs the pipeline while the sources keep changing.
+
+As `make demo` leaves it: the real scheduler, DAG processor, triggerer and API server
+(`scripts/airflow_up.sh`) and the live simulator on the wall clock (`scripts/simulator_up.sh`), with
+the schedules shortened through configuration (SR_EXTRACT_CRON, SR_DAILY_RISK_CRON), not by patching
+code. The test only watches through the REST API until extraction has run several times and
+`daily_risk` has published through an asset-triggered and a cron run; then it checks what a province
+would: every run green, no two builds at once, the day that just ended published, every source
+version landed exactly once, and published history equal to a fresh full refresh.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pendulum
+import pytest
+
+from service_risk.airflow_client import AirflowApi
+from service_risk.db import connect, drop_database
+from service_risk.setup_db import init_databases
+from service_risk.sources import SOURCE_TABLES
+from tests.conftest import ARTIFACTS, ROOT, published_differences, query
+from tests.superset_fixtures import free_port
+
+FACT_TABLES = [t for t in SOURCE_TABLES if t.system != "marketing"]
+EXTRACT_CRON = "*/2 * * * *"
+DAILY_RISK_CRON = "*/6 * * * *"
+SOAK_TIMEOUT = 25 * 60
+
+
+def today_local() -> dt.date:
+    return pendulum.now("Asia/Shanghai").date()
+
+
+def service(script: str, env: dict, timeout: int = 300) -> None:
+    result = subprocess.run(
+        ["bash", "-c", f". scripts/env.sh && scripts/{script}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def stop_services(env: dict) -> None:
+    subprocess.run(["bash", "-c", ". scripts/env.sh && scripts/stop.sh"], cwd=ROOT, env=env, timeout=120)
+
+
+def dag_runs(api: AirflowApi, dag_id: str, since: dt.datetime) -> list[dict]:
+    runs = api.get(f"/dags/{dag_id}/dagRuns", limit=1000, order_by="run_after")["dag_runs"]
+    return [run for run in runs if pendulum.parse(run["run_after"]) >= since]
+
+
+def source_versions(table) -> tuple[dict[tuple, str], dict[tuple, tuple[int, str, str]]]:
+    """For every source row changed since the soak began: (key..., updated_at) -> md5 of the row in the
+    source, and -> (copies, least md5, greatest md5) in landing."""
+    with connect(table.system) as source:
+        columns = [
+            name
+            for (name,) in source.execute(
+                "select column_name from information_schema.columns where table_schema = 'public' "
+                "and table_name = %s order by ordinal_position",
+                (table.name,),
+            )
+        ]
+        row = f"md5(row({', '.join(columns)})::text)"
+        keys = ", ".join(table.key)
+        rows = source.execute(
+            f"select {keys}, updated_at, {row} from public.{table.name} where updated_at >= %s",
+            (SOAK["source_start"],),
+        ).fetchall()
+    with connect("warehouse") as warehouse:
+        landed = warehouse.execute(
+            f"select {keys}, updated_at, count(*), min({row}), max({row}) from landing.{table.landing_name} "
+            f"where updated_at >= %s group by {keys}, updated_at",
+            (SOAK["source_start"],),
+        ).fetchall()
+    return {r[:-1]: r[-1] for r in rows}, {r[:-3]: r[-3:] for r in landed}
+
+
+SOAK: dict = {}
+
+
+class FaultInjector(threading.Thread):
+    """Breaks a running dbt build the two ways production does: a dbt statement loses its database
+    connection (pg_terminate_backend, as a PostgreSQL restart would), and a dbt task's worker process
+    dies (kill -9 of the `airflow worker -- <task instance id>` process of a running model build)."""
+
+    DBT_IN_FLIGHT = (
+        "select pid, left(query, 120) from pg_stat_activity where datname = current_database() "
+        "and state in ('active', 'idle in transaction') and pid <> pg_backend_pid() "
+        'and query like \'%"app": "dbt"%\' limit 1'
+    )
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.stop = threading.Event()
+        self.terminated: str | None = None
+        self.killed: str | None = None
+
+    def run(self) -> None:
+        while not self.stop.wait(0.2) and not self.killed:
+            if self.terminated is None:
+                with connect("warehouse") as conn:
+                    row = conn.execute(self.DBT_IN_FLIGHT).fetchone()
+                    if row:
+                        conn.execute("select pg_terminate_backend(%s)", (row[0],))
+                        self.terminated = row[1]
+            else:
+                self.killed = self.kill_a_model_build()
+
+    @staticmethod
+    def kill_a_model_build() -> str | None:
+        import psutil
+
+        instances = AirflowApi().get("/dags/daily_risk/dagRuns/~/taskInstances", state="running", limit=100)
+        running = {
+            ti["id"]: ti["task_id"]
+            for ti in instances["task_instances"]
+            if ti["task_id"].endswith("_model_build")
+        }
+        for process in psutil.process_iter(["pid", "cmdline"]):
+            command = " ".join(process.info["cmdline"] or [])
+            for ti_id, task_id in running.items():
+                if command.startswith("airflow worker") and ti_id in command:
+                    process.kill()
+                    return f"{task_id} (pid {process.pid})"
+        return None
+
+
+@pytest.fixture(scope="module")
+def soak():
+    """Fresh databases (Airflow's too), 30 simulated days, then the services on their own."""
+    from service_risk.simulator import simulate
+
+    env = {
+        **os.environ,
+        "AIRFLOW_PORT": str(free_port()),
+        "SR_EXTRACT_CRON": EXTRACT_CRON,
+        "SR_DAILY_RISK_CRON": DAILY_RISK_CRON,
+        "SR_SIMULATOR_TICK_SECONDS": "5",
+        "SR_TASK_RETRY_DELAY_SECONDS": "15",
+    }
+    stop_services(env)
+    for database in ("warehouse", "airflow"):
+        drop_database(database)
+    init_databases()
+    migrate = subprocess.run(
+        ["bash", "-c", ". scripts/env.sh && airflow db migrate"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
+    assert migrate.returncode == 0, migrate.stderr[-2000:]
+    yesterday = today_local() - dt.timedelta(days=1)
+    simulate(days=30, end_date=yesterday, scale=0.03, seed=31, dirty_rate=0.01)
+    SOAK["source_start"] = dt.datetime.combine(today_local(), dt.time())  # the live simulator starts here
+    SOAK["started"] = pendulum.now("UTC")
+    os.environ["AIRFLOW__API__PORT"] = env["AIRFLOW_PORT"]  # for the API client in this process
+    try:
+        service("simulator_up.sh", env)
+        service("airflow_up.sh", env)
+        faults = FaultInjector()
+        faults.start()
+        SOAK["faults"] = faults
+        api = AirflowApi()
+        deadline = time.monotonic() + SOAK_TIMEOUT
+        while not all(api.dag_exists(dag_id) for dag_id in ("extract_sources", "daily_risk")):
+            assert time.monotonic() < deadline, "the DAG processor never registered the DAGs"
+            time.sleep(5)
+        while time.monotonic() < deadline:
+            risk_runs = dag_runs(api, "daily_risk", SOAK["started"])
+            done = {run["run_type"] for run in risk_runs if run["state"] == "success"}
+            failed = [
+                run["dag_run_id"]
+                for dag_id in ("extract_sources", "daily_risk")
+                for run in dag_runs(api, dag_id, SOAK["started"])
+                if run["state"] == "failed"
+            ]
+            if failed or {"asset_triggered", "scheduled"} <= done:
+                break
+            time.sleep(15)
+        faults.stop.set()
+        # Sources stand still, then one more extraction lands everything they hold.
+        stop_simulator(env)
+        # The documented command, with the scheduler up: triggered through it and waited for.
+        extract = subprocess.run(
+            ["bash", "-c", ". scripts/env.sh && scripts/run_dag.sh extract_sources"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        SOAK["manual_extract"] = extract.stdout + extract.stderr
+        assert extract.returncode == 0, SOAK["manual_extract"][-3000:]
+        SOAK["runs"] = {
+            dag_id: dag_runs(api, dag_id, SOAK["started"]) for dag_id in ("extract_sources", "daily_risk")
+        }
+        SOAK["risk_tasks"] = [
+            ti
+            for run in SOAK["runs"]["daily_risk"]
+            for ti in api.get(f"/dags/daily_risk/dagRuns/{run['dag_run_id']}/taskInstances", limit=1000)[
+                "task_instances"
+            ]
+        ]
+        SOAK["published_through"] = query("select max(published_through) from quality.publication")[0][0]
+        yield SOAK
+    finally:
+        stop_services(env)
+        logs = Path(env.get("SR_STATE_DIR", ROOT / ".local" / "test_")) / "logs"
+        ARTIFACTS.mkdir(exist_ok=True)
+        for name in ("airflow-standalone.log", "simulator-live.log"):
+            if (logs / name).exists():
+                (ARTIFACTS / f"soak-{name}").write_text((logs / name).read_text()[-200_000:])
+
+
+def stop_simulator(env: dict) -> None:
+    pidfile = Path(os.environ["SR_STATE_DIR"]) / "simulator.pgid"
+    if pidfile.exists():
+        subprocess.run(["kill", "-TERM", "--", f"-{pidfile.read_text().strip()}"], timeout=30)
+        for _ in range(60):
+            if subprocess.run(["kill", "-0", "--", f"-{pidfile.read_text().strip()}"]).returncode != 0:
+                break
+            time.sleep(1)
+        pidfile.unlink(missing_ok=True)
+
+
+def test_every_run_of_the_live_service_succeeded(soak):
+    extract_runs, risk_runs = soak["runs"]["extract_sources"], soak["runs"]["daily_risk"]
+    assert (
+        "through the scheduler" in soak["manual_extract"]
+    )  # make extract queued behind the scheduler's runs
+    assert any(r["run_type"] == "manual" and r["state"] == "success" for r in extract_runs)
+    finished = [run for run in extract_runs + risk_runs if run["state"] in ("success", "failed")]
+    assert [r["dag_run_id"] for r in finished if r["state"] == "failed"] == []
+    assert sum(r["run_type"] == "scheduled" and r["state"] == "success" for r in extract_runs) >= 3
+    kinds = {r["run_type"] for r in risk_runs if r["state"] == "success"}
+    assert {"asset_triggered", "scheduled"} <= kinds, risk_runs
+
+
+def test_broken_connections_and_killed_workers_are_retried(soak):
+    """The faults hit real dbt statements, and the runs above still all succeeded: by a retry."""
+    faults = soak["faults"]
+    assert faults.terminated and faults.killed, (faults.terminated, faults.killed)
+    retried = [
+        ti["task_id"] for ti in soak["risk_tasks"] if ti["try_number"] > 1 and ti["state"] == "success"
+    ]
+    assert len(retried) >= 2, retried
+
+
+def test_no_two_daily_builds_overlapped(soak):
+    started = sorted(
+        (
+            pendulum.parse(r["start_date"]),
+            pendulum.parse(r["end_date"]) if r["end_date"] else pendulum.now("UTC"),
+        )
+        for r in soak["runs"]["daily_risk"]
+        if r["start_date"]
+    )
+    for (_, previous_end), (start, _) in itertools.pairwise(started):
+        assert start >= previous_end, started
+
+
+def test_the_day_that_just_ended_is_published(soak):
+    assert soak["published_through"] == today_local() - dt.timedelta(days=1)
+
+
+@pytest.mark.parametrize("table", FACT_TABLES, ids=lambda t: t.landing_name)
+def test_every_changed_source_version_landed_exactly_once(soak, table):
+    in_source, landed = source_versions(table)
+    assert in_source, f"the live simulator changed no {table.name} row"
+    missing = [version for version in in_source if version not in landed]
+    assert missing == [], f"{len(missing)} of {len(in_source)} versions never landed: {missing[:5]}"
+    twice = [version for version, (copies, _, _) in landed.items() if copies != 1]
+    assert twice == [], f"landed more than once: {twice[:5]}"
+    changed = [version for version, digest in in_source.items() if landed[version][1:] != (digest, digest)]
+    assert changed == [], f"landed content differs from the source: {changed[:5]}"
+
+
+def test_published_history_equals_a_fresh_full_refresh(soak):
+    through = soak["published_through"]
+    result = subprocess.run(
+        [
+            "bash",
+            "-c",
+            ". scripts/env.sh && cd dbt_project && dbt run --full-refresh --quiet "
+            f"--vars '{{risk_date_to: \"{through}\"}}'",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert query("select max(risk_date) from marts.fct_unit_risk_daily")[0][0] == through
+    assert published_differences() == {table: 0 for table in published_differences()}
