@@ -89,10 +89,10 @@ def version_hash(columns: list[str], alias: str) -> sql.Composable:
     """The identity of one version: a 64-bit hash of the row's values over the source columns.
 
     Hashes the values themselves (each type's hash function, as hash partitioning does), not
-    their text: md5 of the row's text cost twice the CPU of the whole load (see README). Landing
-    compares it together with the key, so a version is taken for an earlier one only when two
-    versions of the same key collide in 64 bits. Every source type must be hashable (a json
-    column would fail loudly here).
+    their text: md5 of the row's text made a 2.3 M-row first load take ~4.5 s more CPU, a third
+    more (README, Extraction). Landing compares it together with the key, so a version is taken
+    for an earlier one only when two versions of the same key collide in 64 bits. Every source
+    type must be hashable (a json column would fail loudly here).
     """
     values = sql.SQL(", ").join(sql.Identifier(alias, column) for column in columns)
     return sql.SQL("hash_record_extended(row({}), 0)").format(values)
