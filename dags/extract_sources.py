@@ -1,12 +1,11 @@
-"""Every 15 minutes: land what changed in the source systems since the last watermark.
+"""Every 15 minutes (SR_EXTRACT_CRON): land what changed in the source systems since the last watermark.
 
-One task per source table; each lands the rows with updated_at in
-(watermark, end of the run's data interval] and emits the table's asset, on
-which the daily risk DAG is scheduled. A catch-up after downtime is one run.
-Then the landed batches are validated with Great Expectations
-(expectations/landing.yml, service_risk.quality): a blocking failure (missing
-columns, null keys, a short batch) is e-mailed to the data engineers and fails
-the run; row-level dirt only warns (dbt staging quarantines it).
+One task per source table; each reads the rows with updated_at in (watermark - lag, end of the run's
+data interval] and lands the versions not landed yet (service_risk.extract), then emits the table's
+asset, on which the daily risk DAG is scheduled. A catch-up after downtime is one run. Then the
+landed batches are validated with Great Expectations (expectations/landing.yml,
+service_risk.quality): a blocking failure (missing columns, a short batch) is e-mailed to the data
+engineers and fails the run; row-level dirt only warns (dbt staging quarantines it).
 """
 
 from __future__ import annotations
@@ -37,8 +36,9 @@ def extract(system: str, name: str, data_interval_end=None, dag_run=None, run_id
         run_id=run_id,
     )
     print(
-        f"{result.landing_table}: {result.row_count} rows, batch {result.batch_id}, "
-        f"window ({result.low_water}, {result.high_water}], {result.rows_per_second:,.0f} rows/s"
+        f"{result.landing_table}: {result.row_count} rows landed of {result.rows_read} read, batch "
+        f"{result.batch_id}, source window ({result.read_from}, {result.high_water}], "
+        f"{result.rows_per_second:,.0f} rows/s"
     )
     return {"landing_table": result.landing_table, "batch_id": result.batch_id, "rows": result.row_count}
 

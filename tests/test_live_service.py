@@ -149,6 +149,9 @@ def soak():
         "SR_DAILY_RISK_CRON": DAILY_RISK_CRON,
         "SR_SIMULATOR_TICK_SECONDS": "5",
         "SR_TASK_RETRY_DELAY_SECONDS": "15",
+        # The simulator backdates its duplicate rows by up to 60 minutes: the source's "longest
+        # transaction", which the extraction's overlap must exceed.
+        "SR_EXTRACT_LAG_MINUTES": "90",
     }
     stop_services(env)
     for database in ("warehouse", "airflow"):
