@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
+from service_risk.extract.core import source_columns
 from service_risk.settings import get_settings
 from service_risk.sources import source_table
 
@@ -126,14 +127,7 @@ def inject(cases: tuple[OddRow, ...] = CASES) -> None:
         if case.new_key:
             overrides.setdefault(table.key[0], f"'{odd_key(index)}'")
         with psycopg.connect(settings.dsn(case.system)) as source:
-            columns = [
-                name
-                for (name,) in source.execute(
-                    "select column_name from information_schema.columns "
-                    "where table_schema = 'public' and table_name = %s order by ordinal_position",
-                    (case.table,),
-                )
-            ]
+            columns = [name for name, _ in source_columns(source, table)]
             select_list = ", ".join(overrides.get(column, column) for column in columns)
             source.execute(
                 f"insert into public.{case.table} ({', '.join(columns)}) "

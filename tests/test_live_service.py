@@ -24,6 +24,7 @@ import pytest
 
 from service_risk.airflow_client import AirflowApi
 from service_risk.db import connect, drop_database
+from service_risk.extract.core import source_columns
 from service_risk.setup_db import init_databases
 from service_risk.sources import SOURCE_TABLES
 from tests.conftest import ARTIFACTS, ROOT, published_differences, query
@@ -64,14 +65,7 @@ def source_versions(table) -> tuple[dict[tuple, str], dict[tuple, tuple[int, str
     """For every source row changed since the soak began: (key..., updated_at) -> md5 of the row in the
     source, and -> (copies, least md5, greatest md5) in landing."""
     with connect(table.system) as source:
-        columns = [
-            name
-            for (name,) in source.execute(
-                "select column_name from information_schema.columns where table_schema = 'public' "
-                "and table_name = %s order by ordinal_position",
-                (table.name,),
-            )
-        ]
+        columns = [name for name, _ in source_columns(source, table)]
         row = f"md5(row({', '.join(columns)})::text)"
         keys = ", ".join(table.key)
         rows = source.execute(

@@ -273,6 +273,18 @@ def test_broken_mart_blocks_publication_and_alerts(good_run, smtp_sink):
     print(f"\ngate timings: {good_run} broken-mart run {gate_seconds:.1f} s")
 
 
+def run_only_dbt_node(node: str, retries: int) -> subprocess.CompletedProcess:
+    """A real daily_risk run for the day after the good run in which only `node`'s build task runs;
+    the other dbt tasks are marked done."""
+    return subprocess.run(
+        ["bash", "-c", ". scripts/env.sh && airflow dags test daily_risk \"$0\" "
+         f"--mark-success-pattern 'risk_model[.](?!{node}_).*'",
+         f"{END + dt.timedelta(days=2)}T00:30:00+08:00"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "SR_TASK_RETRIES": str(retries)},
+    )  # fmt: skip
+
+
 def test_failed_dbt_task_is_emailed_and_publishes_nothing(good_run, smtp_sink):
     """A base model whose landing table is gone: its dbt task fails for good (no retries here),
     the on_failure_callback e-mails the data engineers, nothing downstream publishes."""
@@ -282,13 +294,7 @@ def test_failed_dbt_task_is_emailed_and_publishes_nothing(good_run, smtp_sink):
     with connect("warehouse") as conn:
         conn.execute("alter table landing.appeals__callback_survey rename to appeals__callback_survey_away")
     try:
-        result = subprocess.run(  # only the base model runs (and fails); the other dbt nodes are marked done
-            ["bash", "-c", ". scripts/env.sh && airflow dags test daily_risk \"$0\" "
-             "--mark-success-pattern 'risk_model[.](?!base_appeals__callback_surveys_).*'",
-             f"{END + dt.timedelta(days=2)}T00:30:00+08:00"],
-            cwd=ROOT, capture_output=True, text=True, timeout=600,
-            env={**os.environ, "SR_TASK_RETRIES": "0"},
-        )  # fmt: skip
+        result = run_only_dbt_node("base_appeals__callback_surveys", retries=0)
     finally:
         with connect("warehouse") as conn:
             conn.execute(
@@ -326,13 +332,7 @@ def test_failed_data_test_is_not_retried(good_run, smtp_sink):
             "where org_code <> (select station_code from staging.stg_appeals__work_orders limit 1)"
         )
     try:
-        result = subprocess.run(  # only the work orders' staging build (model + its tests) runs
-            ["bash", "-c", ". scripts/env.sh && airflow dags test daily_risk \"$0\" "
-             "--mark-success-pattern 'risk_model[.](?!stg_appeals__work_orders_).*'",
-             f"{END + dt.timedelta(days=2)}T00:30:00+08:00"],
-            cwd=ROOT, capture_output=True, text=True, timeout=600,
-            env={**os.environ, "SR_TASK_RETRIES": "2"},
-        )  # fmt: skip
+        result = run_only_dbt_node("stg_appeals__work_orders", retries=2)  # its model and its tests
     finally:
         with connect("warehouse") as conn:
             conn.execute(f"create or replace view {view} as {definition}")
