@@ -2,8 +2,9 @@
 
 Real PostgreSQL, real dbt, real Airflow: the module simulates a small province, lands it like the
 extraction DAG does, builds the dbt project (models, data tests, unit tests) and then checks that
-incremental runs give the rows of a full refresh, that every unit and day is published, one
-station-day against an independent computation from the landing tables, and the Airflow DAG.
+incremental runs give the rows of a full refresh (day by day, and after late and out-of-order
+versions land), that every unit and day is published, one station-day against an independent
+computation from the landing tables, and the Airflow DAG.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ INCREMENTAL_TABLES = (
     "marts.fct_unit_indicator_daily",
     "marts.fct_unit_risk_daily",
 )
+# Bookkeeping of int_station_indicator_daily's builds (macros/risk_dates.sql): differs between
+# incremental and full builds.
+BOOKKEEPING = ("built_from_high_water", "landed_high_water", "built_at")
 MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
@@ -91,11 +95,7 @@ def test_every_day_and_every_level_is_published(warehouse):
 
 
 def test_incremental_day_by_day_equals_full_refresh(warehouse):
-    with connect("warehouse", autocommit=True) as conn:
-        conn.execute("drop schema if exists test_full_refresh cascade")
-        conn.execute("create schema test_full_refresh")
-        for table in INCREMENTAL_TABLES:
-            conn.execute(f"create table test_full_refresh.{table.split('.')[1]} as table {table}")
+    copy_incremental_tables("test_full_refresh")
 
     # Whole-project runs: rebuilding a view drops the views on top of it (dbt replaces views with
     # drop ... cascade), so a partial selection would lose the quarantine views.
@@ -104,15 +104,192 @@ def test_incremental_day_by_day_equals_full_refresh(warehouse):
     assert query("select max(risk_date) from marts.fct_unit_risk_daily")[0][0] == first_to
     for offset in range(1, INCREMENTAL_DAYS + 1):
         day = first_to + dt.timedelta(days=offset)
-        dbt("run", dbt_vars(risk_date_to=str(day)))
+        output = dbt("run", dbt_vars(risk_date_to=str(day)))
+        # The first incremental run after a full refresh recomputes every day (the full build cannot
+        # tell which batches its facts reflect); later ones, without new versions, only the lookback.
+        assert touched_from(output) == ("-infinity" if offset == 1 else "none"), output[-3000:]
 
+    assert_same_rows_as("test_full_refresh")
+
+
+def test_late_and_out_of_order_versions_equal_a_full_refresh(warehouse):
+    """Versions landed late for days before the lookback recompute those days: the incremental history
+    stays equal to a full refresh of the same landing."""
+    if query("select max(built_from_high_water) from intermediate.int_station_indicator_daily")[0][0] is None:
+        dbt("run", dbt_vars(risk_date_to=str(END)))  # after a full build: the one run that recomputes all
+    late_day = END - dt.timedelta(days=10)  # beyond the 3-day lookback
+    new_order, station = query(
+        "select order_no, station_code from intermediate.int_work_order_facts where order_type = 'fault_repair'"
+        " and least(accept_time, deadline_time, reply_time, finish_time)::date = %s order by order_no limit 1",
+        (late_day,),
+    )[0]
+    finished, finished_on = query(
+        "select order_no, finish_date from intermediate.int_work_order_facts where not is_cancelled"
+        " and finish_date = %s and accept_date between %s and %s order by order_no limit 1",
+        (END - dt.timedelta(days=2), late_day + dt.timedelta(days=1), END - dt.timedelta(days=6)),
+    )[0]
+    recategorised, surveyed = [
+        order_no
+        for (order_no,) in query(
+            "select order_no from intermediate.int_work_order_facts where not is_cancelled and"
+            " accept_date = %s and least(accept_time, deadline_time, reply_time, finish_time)::date = %s"
+            " and order_no <> %s order by order_no limit 2",
+            (late_day + dt.timedelta(days=1), late_day + dt.timedelta(days=1), finished),
+        )
+    ]
+    survey = query("select survey_id from landing.appeals__callback_survey order by survey_id limit 1")[0][0]
+    a1_before = _a1_numerator(station, late_day)
+
+    # An order moving on (finished today) reaches back to no earlier day.
+    open_order = query(
+        "select order_no from intermediate.int_work_order_facts where not is_cancelled and finish_time is null"
+        " and least(accept_time, deadline_time, reply_time)::date < %s order by accept_time limit 1",
+        (END - dt.timedelta(days=4),),  # before the lookback
+    )[0][0]
+    land_round(
+        (
+            "appeals__work_order",
+            "order_no",
+            open_order,
+            f"status = 'finished', finish_time = '{END} 20:00', {{updated}}",
+        ),
+    )
+    output = dbt("run", dbt_vars(risk_date_to=str(END)))
+    assert touched_from(output) == str(END), output[-3000:]
+
+    # A new order accepted 10 days ago, a finish moved to an earlier day, a late survey, a change of
+    # category (it places the order: every day from its acceptance).
+    late = land_round(
+        ("appeals__work_order", "order_no", new_order, "order_no = 'LATE-' || order_no, {updated}"),
+        (
+            "appeals__work_order",
+            "order_no",
+            finished,
+            "finish_time = accept_time + interval '2 hours', {updated}",
+        ),
+        ("appeals__work_order", "order_no", recategorised, "category = 'metering', {updated}"),
+        (
+            "appeals__callback_survey",
+            "survey_id",
+            survey,
+            f"survey_id = 'LATE-S', order_no = '{surveyed}', result = 'unsatisfied',"
+            f" survey_time = '{late_day + dt.timedelta(days=2)} 10:00', {{updated}}",
+        ),
+    )
+    output = dbt("run", dbt_vars(risk_date_to=str(END)))
+    assert touched_from(output) == str(late_day), output[-3000:]
+    assert _a1_numerator(station, late_day) == a1_before + 1
+    assert query(
+        "select finish_date from intermediate.int_work_order_facts where order_no = %s", (finished,)
+    )[0][0] < finished_on - dt.timedelta(days=2)
+
+    # Out of order: a version older than the one landed above lands after it; it is no current version.
+    older = late - dt.timedelta(minutes=10)
+    land_round(
+        ("appeals__work_order", "order_no", recategorised, f"status = 'cancelled', updated_at = '{older}'"),
+    )
+    output = dbt("run", dbt_vars(risk_date_to=str(END)))
+    assert touched_from(output) == str(late_day)  # the batches above, looked at again (risk_dates.sql)
+    assert query(
+        "select category from staging.stg_appeals__work_orders where order_no = %s", (recategorised,)
+    ) == [("metering",)]
+
+    copy_incremental_tables("test_incremental")
+    dbt("run", "--full-refresh", dbt_vars(risk_date_to=str(END)))
+    assert_same_rows_as("test_incremental")
+
+
+def copy_incremental_tables(schema: str) -> None:
+    with connect("warehouse", autocommit=True) as conn:
+        conn.execute(f"drop schema if exists {schema} cascade")
+        conn.execute(f"create schema {schema}")
+        for table in INCREMENTAL_TABLES:
+            conn.execute(f"create table {schema}.{table.split('.')[1]} as table {table}")
+
+
+def assert_same_rows_as(schema: str) -> None:
+    """Every incremental table holds the rows of its copy in `schema` (bookkeeping aside)."""
     for table in INCREMENTAL_TABLES:
-        snapshot = f"test_full_refresh.{table.split('.')[1]}"
-        only_incremental = query(f"select count(*) from (table {table} except all table {snapshot}) as d")
-        only_full = query(f"select count(*) from (table {snapshot} except all table {table}) as d")
-        rows = query(f"select count(*) from {table}")[0][0]
-        assert rows > 0
-        assert (only_incremental[0][0], only_full[0][0]) == (0, 0), table
+        columns = ", ".join(
+            name
+            for (name,) in query(
+                "select column_name from information_schema.columns where table_schema || '.' || table_name = %s"
+                " order by ordinal_position",
+                (table,),
+            )
+            if name not in BOOKKEEPING
+        )
+        copy = f"{schema}.{table.split('.')[1]}"
+        only_here = query(
+            f"select count(*) from (select {columns} from {table} except all select {columns} from {copy}) as d"
+        )
+        only_copy = query(
+            f"select count(*) from (select {columns} from {copy} except all select {columns} from {table}) as d"
+        )
+        assert query(f"select count(*) from {table}")[0][0] > 0
+        assert (only_here[0][0], only_copy[0][0]) == (0, 0), table
+
+
+def touched_from(dbt_output: str) -> str:
+    """The first day that the versions landed since the last build change, as int_station_indicator_daily
+    logged it ('-infinity': every day; 'none': none)."""
+    found = re.findall(
+        r"int_station_indicator_daily: versions landed after .+ change risk days from (\S+)", dbt_output
+    )
+    assert len(found) == 1, dbt_output[-3000:]
+    return found[0]
+
+
+def land_round(*versions: tuple[str, str, str, str]) -> dt.datetime:
+    """Land one extraction round as extract_sources does, a quarter of an hour after the last: a batch
+    for every landing table (ops.extract_batch, the watermark) holding `versions`, each (table, key
+    column, key, assignments): a copy of the key's latest landed version with the SQL assignments, where
+    {updated} stands for an updated_at just before the round's high water. Returns the high water."""
+    with connect("warehouse") as conn:
+        high_water = conn.execute("select max(high_water) from ops.extract_watermark").fetchone()[0]
+        high_water += dt.timedelta(minutes=15)
+        updated = f"updated_at = '{high_water - dt.timedelta(minutes=1)}'"
+        tables = conn.execute(
+            "select landing_table from ops.extract_watermark order by last_batch_id"
+        ).fetchall()
+        for (table,) in tables:
+            batch_id = conn.execute("select nextval('ops.extract_batch_id_seq')").fetchone()[0]
+            rows = 0
+            for landing_table, key_column, key, assignments in versions:
+                if landing_table == table:
+                    conn.execute(
+                        f"create temp table version as select * from landing.{table} where {key_column} = %s"
+                        " order by updated_at desc, _batch_id desc limit 1",
+                        (key,),
+                    )
+                    conn.execute(
+                        "update version set _batch_id = %s, _loaded_at = now(), "
+                        + assignments.format(updated=updated),
+                        (batch_id,),
+                    )
+                    rows += conn.execute(f"insert into landing.{table} select * from version").rowcount
+                    conn.execute("drop table version")
+            conn.execute(
+                "insert into ops.extract_batch"
+                " (batch_id, landing_table, low_water, high_water, row_count, run_id, finished_at)"
+                " select %s, landing_table, high_water, %s, %s, 'test_late_data', now()"
+                " from ops.extract_watermark where landing_table = %s",
+                (batch_id, high_water, rows, table),
+            )
+            conn.execute(
+                "update ops.extract_watermark set high_water = %s, last_batch_id = %s, updated_at = now()"
+                " where landing_table = %s",
+                (high_water, batch_id, table),
+            )
+    return high_water
+
+
+def _a1_numerator(station: str, day: dt.date) -> int:
+    return query(
+        "select numerator from intermediate.int_station_indicator_daily"
+        " where station_code = %s and indicator_code = 'A1' and risk_date = %s",
+        (station, day),
+    )[0][0]
 
 
 def test_one_station_day_against_an_independent_computation(warehouse):

@@ -10,7 +10,7 @@
 -- Per station, day and indicator: the numerator and denominator over the indicator's window
 -- [d-W+1, d]. Window sums are differences of running sums over a dense station x day grid, so each
 -- day costs the same whatever W is. Incremental: only the days of risk_date_range are (re)computed,
--- reading W-1 days before them.
+-- reading W-1 days before them; every row records the landing batches its build reflects.
 with
 
 date_range as (
@@ -132,6 +132,9 @@ select
         when windowed.measure_kind = 'per_10k' then windowed.customer_count
         else windowed.denominator
     end::numeric as denominator,
-    {{ selected_model_version() }}::text as model_version
+    {{ selected_model_version() }}::text as model_version,
+    date_range.built_from_high_water,
+    date_range.landed_high_water,
+    date_range.built_at
 from windowed
 inner join date_range on windowed.risk_date between date_range.date_from and date_range.date_to

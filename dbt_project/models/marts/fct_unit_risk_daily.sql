@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key='risk_date',
         on_schema_change='fail',
+        post_hook="{{ record_followed_build('int_station_indicator_daily') }}",
         indexes=[{'columns': ['risk_date']}],
     )
 }}
@@ -13,7 +14,7 @@
 with
 
 date_range as (
-    {{ risk_date_range() }}
+    {{ risk_date_range(follows='int_station_indicator_daily') }}
 ),
 
 indicator_days as (
