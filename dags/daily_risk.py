@@ -65,11 +65,26 @@ def validate_marts(risk_date_to: str, risk_date_from: str = "", run_id=None) -> 
     return {"date_from": str(outcome.date_from), "date_to": str(outcome.date_to)}
 
 
+@task.short_circuit
+def has_work(risk_date_to: str, risk_date_from: str = "") -> bool:
+    """Skip the build (the run stays green) when nothing complete has landed yet, or nothing landed
+    since the last publication and no new day is due."""
+    import datetime as dt
+
+    from service_risk.landing_state import reason_to_build
+
+    reason = reason_to_build(
+        dt.date.fromisoformat(risk_date_to), dt.date.fromisoformat(risk_date_from) if risk_date_from else None
+    )
+    print(f"building: {reason}" if reason else "nothing to build: no complete extraction, or nothing new")
+    return reason is not None
+
+
 @task(retries=1, retry_delay=timedelta(seconds=10))
-def publish(window: dict, run_id=None) -> str:
+def publish(window: dict, run_id=None, dag_run=None) -> str:
     from service_risk.quality import gate
 
-    through = gate.publish(window["date_from"], window["date_to"], run_id)
+    through = gate.publish(window["date_from"], window["date_to"], run_id, dag_run.start_date)
     print(f"published {window['date_from']}..{window['date_to']}; pointer at {through}")
     return str(through)
 
@@ -120,7 +135,7 @@ def daily_risk():
         },
     )
     checked = validate_marts(RISK_DATE_TO, "{{ params.risk_date_from }}")
-    risk_model >> checked
+    has_work(RISK_DATE_TO, "{{ params.risk_date_from }}") >> risk_model >> checked
     publish(checked)
 
 

@@ -67,8 +67,11 @@ create table if not exists quality.publication (
     run_id text,
     published_at timestamptz not null default now()
 );
+alter table quality.publication add column if not exists run_started_at timestamptz;
 comment on table quality.publication is
-    'Publication pointer, append-only: the latest row''s published_through is the last day dashboards show.';
+    'Publication pointer, append-only, a row per publication: the latest row''s published_through is the '
+    'last day dashboards show; run_started_at is when the run that built it started (what it may have missed '
+    'landed later).';
 """
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from service_risk.db import connect
+from service_risk.landing_state import landed_through
 from service_risk.quality import alert, suites
 from service_risk.settings import get_settings
 
@@ -207,6 +208,8 @@ def validate_marts(
     (or from `risk_date_from` when a recomputation asked for earlier days; before the first
     publication, from the first day in the mart) to `risk_date_to`."""
     risk_date_to = dt.date.fromisoformat(str(risk_date_to))
+    with connect("warehouse") as conn:  # dbt builds no day that has not landed completely
+        risk_date_to = min(filter(None, (risk_date_to, landed_through(conn))))
     pointer = published_through()
     if pointer is None:
         with connect("warehouse") as conn:
@@ -257,20 +260,22 @@ def copy_published_days(conn, date_from: dt.date, date_to: dt.date) -> None:
             conn.execute(re.sub(r" INDEX \S+ ON \S+ ", f" INDEX ON {table} ", definition, count=1))
 
 
-def publish(date_from: dt.date | str, date_to: dt.date | str, run_id: str) -> dt.date:
-    """Copy the validated days [date_from, date_to] of the marts into `published.*` and advance the
-    pointer (never back: a recomputation of old days keeps it), all in one transaction."""
+def publish(
+    date_from: dt.date | str, date_to: dt.date | str, run_id: str, run_started_at: dt.datetime | None = None
+) -> dt.date:
+    """Copy the validated days [date_from, date_to] of the marts into `published.*` and record the
+    publication, advancing the pointer (never back: a recomputation of old days keeps it), all in one
+    transaction. `run_started_at`: when the run that built the days started."""
     date_from, date_to = dt.date.fromisoformat(str(date_from)), dt.date.fromisoformat(str(date_to))
     with connect("warehouse") as conn:
         conn.execute("lock table quality.publication in exclusive mode")  # one publisher at a time
         copy_published_days(conn, date_from, date_to)
-        current = published_through(conn)
-        if current and current >= date_to:
-            return current
+        through = max(filter(None, (published_through(conn), date_to)))
         conn.execute(
-            "insert into quality.publication (published_through, run_id) values (%s, %s)", (date_to, run_id)
+            "insert into quality.publication (published_through, run_id, run_started_at) values (%s, %s, %s)",
+            (through, run_id, run_started_at),
         )
-        return date_to
+        return through
 
 
 def announce_failure(outcomes: list[GateOutcome], run_id: str) -> list[str]:
