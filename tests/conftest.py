@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
+from email import message_from_bytes
 from pathlib import Path
 
 import pytest
@@ -38,6 +40,23 @@ def published_differences() -> dict[str, int]:
         )[0][0]
         for table, mart in PUBLISHED_TABLES.items()
     }
+
+
+class Sink:
+    """An aiosmtpd SMTP server on a free local port that keeps what it receives."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd calls this hook by name
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+        return "250 OK"
 
 
 def run_dag(dag_id: str, logical_date: str) -> subprocess.CompletedProcess:

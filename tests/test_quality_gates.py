@@ -11,10 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import socket
 import subprocess
 import time
-from email import message_from_bytes
 from pathlib import Path
 
 import psycopg
@@ -26,7 +24,7 @@ from service_risk.settings import get_settings
 from service_risk.setup_db import init_databases
 from service_risk.sources import SOURCE_TABLES
 from tests import odd_rows
-from tests.conftest import ARTIFACTS, ROOT, published_differences, query, run_dag
+from tests.conftest import ARTIFACTS, ROOT, Sink, published_differences, query, run_dag
 
 END = dt.date(2026, 9, 30)  # last simulated day; the good run publishes through END - 1
 DAYS = 35
@@ -48,23 +46,6 @@ STAGING = {  # quarantine source_table -> (staging model, key expression as row_
 
 def assert_ok(result: subprocess.CompletedProcess) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-
-
-class Sink:
-    """An aiosmtpd SMTP server on a free local port that keeps what it receives."""
-
-    def __init__(self) -> None:
-        from aiosmtpd.controller import Controller
-
-        self.messages: list = []
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd calls this hook by name
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
-        return "250 OK"
 
 
 @pytest.fixture(scope="module")
