@@ -37,7 +37,12 @@
     landed as (
         select
             (select min(accept_date) from {{ ref('int_work_order_facts') }}) as first_data_day,
-            (select min(high_water) from {{ source('ops', 'extract_watermark') }}) as landed_high_water
+            (
+                -- Nothing is complete while a landing table has never been extracted (the same rule as
+                -- service_risk.landing_state, which the mart gate applies).
+                select case when count(*) >= {{ landing_source_count() }} then min(high_water) end
+                from {{ source('ops', 'extract_watermark') }}
+            ) as landed_high_water
     ),
 
     requested as (
@@ -96,9 +101,13 @@
         {%- set query = 'select min(risk_date)::text from ' ~ relations ~ " where built_at > '" ~ built_from ~ "'" -%}
         {%- set what = follows ~ ' rows built after ' -%}
     {%- else -%}
+        {#- A table built before this bookkeeping existed gets the columns (on_schema_change) and, like a
+            full refresh, cannot tell which batches it reflects. -#}
+        {%- set has_bookkeeping = 'built_from_high_water' in (
+            adapter.get_columns_in_relation(this) | map(attribute='name') | list) -%}
         {%- set row = run_query(
-            'select max(built_from_high_water)::text, max(landed_high_water)::text, max(risk_date)::text from '
-            ~ this
+            'select ' ~ ('max(built_from_high_water)::text, max(landed_high_water)::text' if has_bookkeeping
+                         else 'null, null') ~ ', max(risk_date)::text from ' ~ this
         ).rows[0] -%}
         {%- set built_from = row[0] -%}
         {%- set query = landed_versions_touch_from(relations, built_from) if built_from -%}
@@ -337,4 +346,10 @@
     {%- else -%}
         null::date
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- How many landing tables the sources declare (0 while parsing, when the graph is not loaded yet). -#}
+{% macro landing_source_count() -%}
+    {{ graph.sources.values() | selectattr('schema', 'equalto', 'landing') | list | length if execute else 0 }}
 {%- endmacro %}

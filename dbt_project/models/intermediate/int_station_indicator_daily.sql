@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='risk_date',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         indexes=[{'columns': ['risk_date']}],
     )
 }}
