@@ -205,8 +205,9 @@ def validate_marts(
     risk_date_to: dt.date | str, run_id: str, risk_date_from: dt.date | str | None = None
 ) -> GateOutcome:
     """Validate the risk days this run built: from the day after the pointer, minus dbt's lookback
-    (or from `risk_date_from` when a recomputation asked for earlier days; before the first
-    publication, from the first day in the mart) to `risk_date_to`."""
+    (earlier when a recomputation asked for earlier days, or when late data made dbt rebuild them;
+    before the first publication, from the first day in the mart) to `risk_date_to`, never past the
+    last day landed completely."""
     risk_date_to = dt.date.fromisoformat(str(risk_date_to))
     with connect("warehouse") as conn:  # dbt builds no day that has not landed completely
         risk_date_to = min(filter(None, (risk_date_to, landed_through(conn))))
@@ -220,11 +221,29 @@ def validate_marts(
         date_from = min(pointer + dt.timedelta(days=1), risk_date_to) - dt.timedelta(days=lookback)
     if risk_date_from:
         date_from = min(date_from, dt.date.fromisoformat(str(risk_date_from)))
+    if rebuilt := rebuilt_from():  # late data made dbt recompute older days: validate and publish them too
+        date_from = min(date_from, rebuilt)
     query, suite = suites.mart_suite(date_from, risk_date_to)
     [outcome] = _validate([(f"{date_from}..{risk_date_to}", query, suite)], run_id)
     outcome.date_from, outcome.date_to = date_from, risk_date_to
     record([outcome], run_id)
     return outcome
+
+
+def rebuilt_from() -> dt.date | None:
+    """The first risk day dbt rebuilt since the last publishing run started (int_station_indicator_daily
+    stamps every row it writes with built_at; the marts follow it), including days rebuilt by a run
+    whose gate failed since."""
+    with connect("warehouse") as conn:
+        return conn.execute(
+            """
+            select min(risk_date) from intermediate.int_station_indicator_daily
+            where built_at > (
+                select coalesce(run_started_at, published_at) from quality.publication
+                order by publication_id desc limit 1
+            )
+            """
+        ).fetchone()[0]
 
 
 def _columns(conn, relation: str) -> list[tuple[str, str]]:
