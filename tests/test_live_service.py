@@ -189,7 +189,8 @@ def soak():
                 for run in dag_runs(api, dag_id, SOAK["started"])
                 if run["state"] == "failed"
             ]
-            if failed or {"asset_triggered", "scheduled"} <= done:
+            published = query("select max(published_through) from quality.publication")[0][0]
+            if failed or ({"asset_triggered", "scheduled"} <= done and published == yesterday):
                 break
             time.sleep(15)
         faults.stop.set()
@@ -278,6 +279,8 @@ def test_no_two_daily_builds_overlapped(soak):
 
 def test_the_day_that_just_ended_is_published(soak):
     assert soak["published_through"] == today_local() - dt.timedelta(days=1)
+    publishers = [run_id for (run_id,) in query("select run_id from quality.publication")]
+    assert any(run_id.startswith("asset_triggered") for run_id in publishers), publishers
 
 
 @pytest.mark.parametrize("table", FACT_TABLES, ids=lambda t: t.landing_name)
