@@ -56,9 +56,10 @@ def stop_services(env: dict) -> None:
     subprocess.run(["bash", "-c", ". scripts/env.sh && scripts/stop.sh"], cwd=ROOT, env=env, timeout=120)
 
 
-def dag_runs(api: AirflowApi, dag_id: str, since: dt.datetime) -> list[dict]:
-    runs = api.get(f"/dags/{dag_id}/dagRuns", limit=1000, order_by="run_after")["dag_runs"]
-    return [run for run in runs if pendulum.parse(run["run_after"]) >= since]
+def dag_runs(api: AirflowApi, dag_id: str) -> list[dict]:
+    """Every run of the DAG: the soak's Airflow metadata database is new, so all of them are the soak's
+    (a cron run's run_after can lie before the start: the scheduler first runs the latest past slot)."""
+    return api.get(f"/dags/{dag_id}/dagRuns", limit=1000, order_by="run_after")["dag_runs"]
 
 
 def source_versions(table) -> tuple[dict[tuple, str], dict[tuple, tuple[int, str, str]]]:
@@ -167,7 +168,6 @@ def soak():
     yesterday = today_local() - dt.timedelta(days=1)
     simulate(days=30, end_date=yesterday, scale=0.03, seed=31, dirty_rate=0.01)
     SOAK["source_start"] = dt.datetime.combine(today_local(), dt.time())  # the live simulator starts here
-    SOAK["started"] = pendulum.now("UTC")
     os.environ["AIRFLOW__API__PORT"] = env["AIRFLOW_PORT"]  # for the API client in this process
     try:
         service("simulator_up.sh", env)
@@ -181,12 +181,12 @@ def soak():
             assert time.monotonic() < deadline, "the DAG processor never registered the DAGs"
             time.sleep(5)
         while time.monotonic() < deadline:
-            risk_runs = dag_runs(api, "daily_risk", SOAK["started"])
+            risk_runs = dag_runs(api, "daily_risk")
             done = {run["run_type"] for run in risk_runs if run["state"] == "success"}
             failed = [
                 run["dag_run_id"]
                 for dag_id in ("extract_sources", "daily_risk")
-                for run in dag_runs(api, dag_id, SOAK["started"])
+                for run in dag_runs(api, dag_id)
                 if run["state"] == "failed"
             ]
             published = query("select max(published_through) from quality.publication")[0][0]
@@ -207,9 +207,7 @@ def soak():
         )
         SOAK["manual_extract"] = extract.stdout + extract.stderr
         assert extract.returncode == 0, SOAK["manual_extract"][-3000:]
-        SOAK["runs"] = {
-            dag_id: dag_runs(api, dag_id, SOAK["started"]) for dag_id in ("extract_sources", "daily_risk")
-        }
+        SOAK["runs"] = {dag_id: dag_runs(api, dag_id) for dag_id in ("extract_sources", "daily_risk")}
         SOAK["risk_tasks"] = [
             ti
             for run in SOAK["runs"]["daily_risk"]

@@ -302,18 +302,19 @@ def test_failed_dbt_task_is_emailed_and_publishes_nothing(good_run, smtp_sink):
 
 def test_failed_data_test_is_not_retried(good_run, smtp_sink):
     """A data test's result cannot change on retry: the task fails for good on its first try (retries
-    are on), mails once, and publishes nothing. The failure is provoked as a bug would: staging's
-    station list loses a station that orders still point to."""
+    are on), mails once, and publishes nothing. The failure is provoked as a bug would (no source row
+    can cause it: the quarantine rules stand in front of the tests): the base model under staging
+    yields one order twice, which staging's unique test catches."""
     pointer = query("select max(published_through) from quality.publication")[0][0]
     mails_before = len(smtp_sink.messages)
-    view = "staging.stg_marketing__org_units"
-    definition = query("select pg_get_viewdef(%s::regclass)", (view,))[0][0]
-    [(station,)] = query("select station_code from staging.stg_appeals__work_orders limit 1")
-    with connect("warehouse") as conn:  # a literal: a subquery on the orders would make the views a cycle
-        station_literal = psycopg.sql.Literal(station).as_string(conn)
+    view = "staging.base_appeals__work_orders"
+    definition = query("select pg_get_viewdef(%s::regclass)", (view,))[0][0].rstrip(";")
+    [(order_no,)] = query("select order_no from staging.stg_appeals__work_orders limit 1")
+    with connect("warehouse") as conn:
+        order_literal = psycopg.sql.Literal(order_no).as_string(conn)
         conn.execute(
-            f"create or replace view {view} as select * from ({definition.rstrip(';')}) as units "
-            f"where org_code <> {station_literal}"
+            f"create or replace view {view} as select * from ({definition}) as rows union all "
+            f"select * from ({definition}) as rows where order_no = {order_literal}"
         )
     try:
         result = run_only_dbt_node("stg_appeals__work_orders", retries=2)  # its model and its tests
@@ -330,7 +331,7 @@ def test_failed_data_test_is_not_retried(good_run, smtp_sink):
     assert len(new) == 1, [m["Subject"] for _, m in new]
     body = new[0][1].get_payload(decode=True).decode()
     assert "stg_appeals__work_orders_model_build failed after 1 tries" in body, body[:500]
-    assert "relationships_stg_appeals__work_orders_station_code" in body, body[:2000]
+    assert "unique_stg_appeals__work_orders_order_no" in body, body[:2000]
 
 
 def test_next_good_run_recomputes_and_publishes_the_held_days(good_run, smtp_sink):
