@@ -330,7 +330,7 @@ def test_failed_data_test_is_not_retried(good_run, smtp_sink):
     new = smtp_sink.messages[mails_before:]
     assert len(new) == 1, [m["Subject"] for _, m in new]
     body = new[0][1].get_payload(decode=True).decode()
-    assert "stg_appeals__work_orders_model_build failed after 1 tries" in body, body[:500]
+    assert "stg_appeals__work_orders_model_build of daily_risk failed after 1 tries" in body, body[:500]
     assert "unique_stg_appeals__work_orders_order_no" in body, body[:2000]
 
 
