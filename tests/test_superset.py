@@ -261,7 +261,7 @@ def test_warehouse_role_reads_bi_schemas_only():
         host=os.environ["PGHOST"],
         user=os.environ["SUPERSET_WAREHOUSE_ROLE"],
         password=os.environ["SUPERSET_WAREHOUSE_PASSWORD"],
-        dbname="test_warehouse",
+        dbname=os.environ["SR_DB_PREFIX"] + "warehouse",
         autocommit=True,
     )
     with conn:
@@ -277,7 +277,10 @@ def test_warehouse_role_reads_bi_schemas_only():
             conn.execute("create temporary table probe (x int)")
         # Tables dbt creates later are readable too (default privileges), staging ones not.
         with psycopg.connect(
-            host=os.environ["PGHOST"], user=os.environ["PGUSER"], dbname="test_warehouse", autocommit=True
+            host=os.environ["PGHOST"],
+            user=os.environ["PGUSER"],
+            dbname=os.environ["SR_DB_PREFIX"] + "warehouse",
+            autocommit=True,
         ) as owner:
             owner.execute("create table marts.sr_probe as select 1 as x")
             owner.execute("create table staging.sr_probe as select 1 as x")
