@@ -97,7 +97,7 @@ def admin(superset):
 
 def metadata(sql: str, params=()) -> list[tuple]:
     with psycopg.connect(
-        host=os.environ["PGHOST"], user=os.environ["PGUSER"], dbname="test_superset"
+        host=os.environ["PGHOST"], user=os.environ["PGUSER"], dbname=os.environ["SR_DB_PREFIX"] + "superset"
     ) as conn:
         return conn.execute(sql, params).fetchall()
 
