@@ -126,7 +126,8 @@ class FaultInjector(threading.Thread):
         for process in psutil.process_iter(["pid", "cmdline"]):
             command = " ".join(process.info["cmdline"] or [])
             for ti_id, task_id in running.items():
-                if command.startswith("airflow worker") and ti_id in command:
+                # The task's own process, not the LocalExecutor worker that supervises it.
+                if command.strip() == f"airflow worker -- {ti_id}":
                     process.kill()
                     return f"{task_id} (pid {process.pid})"
         return None
