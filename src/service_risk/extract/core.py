@@ -114,7 +114,12 @@ def ensure_landing_table(
             "_version_hash bigint)"
         ).format(target, sql.Literal(BATCH_SETTING))
     )
+    # Only for columns it lacks: `alter table` takes an exclusive lock even when it changes nothing,
+    # so every run would queue behind (and hold up) the daily build's reads of landing.
+    landed = set(landing_columns(warehouse, table))
     for name, sql_type in [*columns, ("_version_hash", "bigint")]:
+        if name in landed:
+            continue
         warehouse.execute(
             sql.SQL("alter table {} add column if not exists {} {}").format(
                 target, sql.Identifier(name), sql.SQL(sql_type)
