@@ -14,14 +14,18 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import signal
 import subprocess
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pendulum
+import psutil
+import psycopg
 import pytest
 
-from service_risk.airflow_client import AirflowApi
+from service_risk.airflow_client import FINISHED, AirflowApi
 from service_risk.db import connect, drop_database
 from service_risk.extract.core import source_columns
 from service_risk.setup_db import init_databases
@@ -33,6 +37,7 @@ FACT_TABLES = [t for t in SOURCE_TABLES if t.system != "marketing"]
 EXTRACT_CRON = "*/2 * * * *"
 DAILY_RISK_CRON = "*/6 * * * *"
 SOAK_TIMEOUT = 25 * 60
+FAULT_TIMEOUT = 15 * 60
 
 
 def today_local() -> dt.date:
@@ -79,6 +84,96 @@ def source_versions(table) -> tuple[dict[tuple, str], dict[tuple, tuple[int, str
             (SOAK["source_start"],),
         ).fetchall()
     return {r[:-1]: r[-1] for r in rows}, {r[:-3]: r[-3:] for r in landed}
+
+
+@dataclass
+class Fault:
+    """Two faults hit one task mid-run: the test holds a lock on a table the task writes, so the task
+    waits on a statement the test can see. Its database connection is terminated; the retry waits on
+    the same lock and its process is killed (kill -9); the lock is released and the third try must
+    finish the run. The lock makes the moment deterministic; the faults themselves are the real ones.
+    """
+
+    dag_id: str
+    task: str  # part of the task id
+    relation: str
+    lock_mode: str = "share"  # lets readers through, stops writers
+    applied: list = field(default_factory=list)
+    terminated: set = field(default_factory=set)  # backends already hit, until they are gone
+    run_id: str | None = None
+    task_id: str | None = None
+    holder: psycopg.Connection | None = None
+
+    def hold(self) -> None:
+        self.holder = connect("warehouse")
+        self.holder.execute(f"lock table {self.relation} in {self.lock_mode} mode")
+
+    def waiting_backend(self) -> tuple[int, int] | None:
+        """(pid, client port) of a backend waiting for the held lock."""
+        rows = query(
+            "select pid, client_port from pg_stat_activity "
+            "where %s = any(pg_blocking_pids(pid)) and pid <> all(%s)",
+            (self.holder.info.backend_pid, list(self.terminated)),
+        )
+        return rows[0] if rows else None
+
+    def step(self, api: AirflowApi) -> bool:
+        """Apply the next fault if the task waits on the lock; True once both are applied."""
+        if len(self.applied) == 2:
+            return True
+        if (waiting := self.waiting_backend()) is None:
+            return False
+        pid, port = waiting
+        if not self.applied:
+            self.run_id, self.task_id = running_task(api, self.dag_id, self.task)
+            query("select pg_terminate_backend(%s)", (pid,))
+            self.terminated.add(pid)
+            self.applied.append("terminated its connection")
+        else:
+            task_process = next(
+                c.pid for c in psutil.net_connections("tcp") if c.laddr and c.laddr.port == port and c.pid
+            )
+            self.applied.append(f"killed {' '.join(psutil.Process(task_process).cmdline())[:80]}")
+            os.kill(task_process, signal.SIGKILL)
+            self.release()
+        return len(self.applied) == 2
+
+    def release(self) -> None:
+        if self.holder is not None:
+            self.holder.close()
+            self.holder = None
+
+
+FAULTS = [
+    Fault("extract_sources", "extract_appeals__work_order", "landing.appeals__work_order"),
+    Fault("daily_risk", "int_station_indicator_daily", "intermediate.int_station_indicator_daily"),
+]
+
+
+def running_task(api: AirflowApi, dag_id: str, part_of_task_id: str) -> tuple[str, str]:
+    for run in api.get(f"/dags/{dag_id}/dagRuns", state="running")["dag_runs"]:
+        instances = api.get(f"/dags/{dag_id}/dagRuns/{run['dag_run_id']}/taskInstances", limit=1000)
+        for ti in instances["task_instances"]:
+            if part_of_task_id in ti["task_id"] and ti["state"] == "running":
+                return run["dag_run_id"], ti["task_id"]
+    raise AssertionError(f"no running task of {dag_id} matches {part_of_task_id}")
+
+
+def inject_faults(api: AirflowApi, deadline: float) -> None:
+    """Hold the locks, apply the faults as each task reaches them, wait for the runs they hit."""
+    try:
+        for fault in FAULTS:
+            fault.hold()
+        while not all([fault.step(api) for fault in FAULTS]):
+            assert time.monotonic() < deadline, [(f.task, f.applied) for f in FAULTS]
+            time.sleep(1)
+    finally:
+        for fault in FAULTS:
+            fault.release()
+    for fault in FAULTS:
+        while api.run_state(fault.dag_id, fault.run_id) not in FINISHED:
+            assert time.monotonic() < deadline, f"{fault.dag_id} run {fault.run_id} did not finish"
+            time.sleep(5)
 
 
 SOAK: dict = {}
@@ -142,6 +237,8 @@ def soak():
             if failed or ({"asset_triggered", "scheduled"} <= done and published == yesterday):
                 break
             time.sleep(15)
+        # While the sources still change: the faults that a retry must survive.
+        inject_faults(api, time.monotonic() + FAULT_TIMEOUT)
         # Sources stand still, then one more extraction lands everything they hold.
         stop_simulator(env)
         # The documented command, with the scheduler up: triggered through it and waited for.
@@ -191,6 +288,17 @@ def test_every_run_of_the_live_service_succeeded(soak):
     assert sum(r["run_type"] == "scheduled" and r["state"] == "success" for r in extract_runs) >= 3
     kinds = {r["run_type"] for r in risk_runs if r["state"] == "success"}
     assert {"asset_triggered", "scheduled"} <= kinds, risk_runs
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.dag_id)
+def test_a_terminated_connection_and_a_killed_task_are_retried(soak, fault):
+    """Both faults hit the task (its third try finished it) and its run succeeded; the landing and
+    publication checks below then cover the rows it wrote."""
+    api = AirflowApi()
+    instance = api.get(f"/dags/{fault.dag_id}/dagRuns/{fault.run_id}/taskInstances/{fault.task_id}")
+    assert len(fault.applied) == 2 and "airflow" in fault.applied[1], fault.applied
+    assert (instance["state"], instance["try_number"]) == ("success", 3), instance
+    assert api.run_state(fault.dag_id, fault.run_id) == "success"
 
 
 def test_no_two_daily_builds_overlapped(soak):
