@@ -86,9 +86,18 @@
 {%- endmacro %}
 
 
-{#- A non-null reference to no row of `relation` (its `key` column holds no nulls). -#}
-{% macro is_unknown_reference(column, relation, key) -%}
-    ({{ column }} is not null and {{ column }} not in (select {{ key }} from {{ relation }}))
+{#- The keys a reference may point to, left-joined as `alias`; `is_unknown_reference(column, alias)`
+    then tells a non-null reference that points nowhere. A hash join: `not in (subquery)` falls back
+    to scanning the subquery once per row when its keys outgrow work_mem (callback surveys against
+    490,000 work orders at scale 1 took over 10 minutes per test). -#}
+{% macro join_known_keys(alias, column, relation, key) -%}
+    left join (select distinct {{ key }} as known_key from {{ relation }}) as {{ alias }}
+        on {{ column }} = {{ alias }}.known_key
+{%- endmacro %}
+
+
+{% macro is_unknown_reference(column, alias) -%}
+    ({{ column }} is not null and {{ alias }}.known_key is null)
 {%- endmacro %}
 
 

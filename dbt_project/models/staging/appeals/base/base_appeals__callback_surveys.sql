@@ -24,16 +24,17 @@ ranked as (
 
 checked as (
     select
-        *,
+        ranked.*,
         {{ quarantine_reasons({
             'duplicate_key': 'version_in_batch > 1',
             'future_timestamp': is_future(['survey_time']),
             'bad_enum': is_bad_enum('survey_result', 'survey_result'),
             'missing_value': is_missing(['survey_id', 'order_no', 'survey_time', 'survey_result']),
-            'unknown_reference': is_unknown_reference('order_no', ref('stg_appeals__work_orders'), 'order_no'),
+            'unknown_reference': is_unknown_reference('order_no', 'known_order'),
             'implausible_timestamp': is_implausible(['survey_time']),
         }) }} as quarantine_reasons
     from ranked
+    {{ join_known_keys('known_order', 'ranked.order_no', ref('stg_appeals__work_orders'), 'order_no') }}
 )
 
 select

@@ -23,7 +23,7 @@ landed as (
         landed_rows.status::text as order_status,
         landed_rows.return_count::integer as return_count,
         landed_rows.handler_team_code::text as handler_team_code,
-        {{ is_unknown_reference('landed_rows.handler_team_code::text', ref('stg_marketing__teams'), 'team_code') }}
+        {{ is_unknown_reference('landed_rows.handler_team_code::text', 'known_team') }}
             as is_handler_team_unknown,
         landed_rows.handler_staff_id::text as handler_staff_id,
         {{ mask_free_text('landed_rows.content::text') }} as content_masked,
@@ -32,6 +32,7 @@ landed as (
         {{ landing_columns() }}
     from {{ source('appeals', 'work_order') }} as landed_rows
     {{ join_batches() }}
+    {{ join_known_keys('known_team', 'landed_rows.handler_team_code::text', ref('stg_marketing__teams'), 'team_code') }}
 ),
 
 ranked as (

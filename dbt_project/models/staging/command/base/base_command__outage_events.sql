@@ -30,19 +30,20 @@ ranked as (
 
 checked as (
     select
-        *,
+        ranked.*,
         {{ quarantine_reasons({
             'duplicate_key': 'version_in_batch > 1',
             'unknown_station': is_unknown_station('station_code'),
             'future_timestamp': is_future(['start_time', 'end_time', 'notice_time']),
             'bad_enum': is_bad_enum('outage_type', 'outage_type'),
             'missing_value': is_missing(['outage_id', 'ta_code', 'outage_type', 'start_time']),
-            'unknown_reference': is_unknown_reference('ta_code', ref('stg_marketing__transformer_areas'), 'ta_code'),
+            'unknown_reference': is_unknown_reference('ta_code', 'known_area'),
             'end_before_start': 'end_time < start_time',
             'negative_value': 'affected_customers < 0',
             'implausible_timestamp': is_implausible(['start_time', 'planned_end_time', 'end_time', 'notice_time']),
         }) }} as quarantine_reasons
     from ranked
+    {{ join_known_keys('known_area', 'ranked.ta_code', ref('stg_marketing__transformer_areas'), 'ta_code') }}
 )
 
 select

@@ -21,15 +21,17 @@ ranked as (
 
 checked as (
     select
-        *,
+        ranked.*,
         {{ quarantine_reasons({
             'duplicate_key': 'version_in_batch > 1',
             'bad_enum': is_bad_enum('contact_role', 'contact_role'),
             'missing_value': is_missing(['org_code', 'contact_role', 'staff_id']),
-            'unknown_reference': is_unknown_reference('org_code', ref('stg_marketing__org_units'), 'org_code')
-                ~ ' or ' ~ is_unknown_reference('staff_id', ref('stg_marketing__staff_members'), 'staff_id'),
+            'unknown_reference': is_unknown_reference('org_code', 'known_unit')
+                ~ ' or ' ~ is_unknown_reference('staff_id', 'known_staff'),
         }) }} as quarantine_reasons
     from ranked
+    {{ join_known_keys('known_unit', 'ranked.org_code', ref('stg_marketing__org_units'), 'org_code') }}
+    {{ join_known_keys('known_staff', 'ranked.staff_id', ref('stg_marketing__staff_members'), 'staff_id') }}
 )
 
 select
