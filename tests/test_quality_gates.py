@@ -17,6 +17,7 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import psycopg.sql
@@ -124,6 +125,7 @@ def test_data_docs_work_offline_and_filter(good_run):
         validations.first.wait_for(timeout=30_000)  # bootstrap-table fills the list from its JSON
         assert validations.count() == suites[0][0]
         page.screenshot(path=str(screenshots / "data-docs-index.png"))
+        assert unloaded_files(page) == []
         search = page.locator("#Validation-Results .fixed-table-toolbar input.search-input")
         search.press_sequentially("no such suite")  # bootstrap-table searches as one types
         page.wait_for_selector("#section-1-content-block-2-1-body-table .no-records-found")
@@ -144,7 +146,8 @@ def test_data_docs_work_offline_and_filter(good_run):
         )
         rows.first.wait_for(timeout=30_000)
         assert rows.count() == expectations
-        page.screenshot(path=str(screenshots / "data-docs-validation.png"), full_page=True)
+        page.screenshot(path=str(screenshots / "data-docs-validation.png"))
+        assert unloaded_files(page) == []
         page.get_by_text("Failed Only").click()
         page.wait_for_timeout(1000)  # jQuery fades the passed ones out
         assert rows.count() == failed
@@ -153,6 +156,19 @@ def test_data_docs_work_offline_and_filter(good_run):
         assert rows.count() == expectations
     assert intranet.problems() == []
     assert any("/static/vendor/jquery/" in r["url"] for r in intranet.requests)
+
+
+def unloaded_files(page) -> list[str]:
+    """Files a page links to that do not exist, including those headless Chromium does not fetch
+    (the favicon)."""
+    urls = page.evaluate(
+        "[...document.querySelectorAll('link[href], script[src], img[src]')].map((e) => e.href || e.src)"
+    )
+    return [
+        url
+        for url in urls
+        if url.startswith("file:") and not Path(urllib.request.url2pathname(urlsplit(url).path)).is_file()
+    ]
 
 
 @pytest.fixture
