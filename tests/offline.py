@@ -47,10 +47,19 @@ class Intranet:
     """Requests of a browser context: all of them, the blocked ones and the failed local ones."""
 
     name: str
-    page_label: str = ""  # what the test is opening now; set before each page
     requests: list[dict] = field(default_factory=list)
     blocked: list[dict] = field(default_factory=list)
     missing: list[dict] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)  # every page opened, in order
+
+    @property
+    def page_label(self) -> str:
+        """What the test is opening now; set before each page."""
+        return self.pages[-1] if self.pages else ""
+
+    @page_label.setter
+    def page_label(self, label: str) -> None:
+        self.pages.append(label)
 
     def attach(self, context) -> Intranet:
         context.route("**/*", self._route)
@@ -100,7 +109,7 @@ class Intranet:
             "refused": self.refused(),
             "missing": self.missing,
         }
-        pages: dict[str, dict] = {}
+        pages: dict[str, dict] = {label: {name: [] for name in kinds} for label in self.pages}
         for kind, entries in kinds.items():
             for entry in entries:
                 page = pages.setdefault(entry["page"], {name: [] for name in kinds})
