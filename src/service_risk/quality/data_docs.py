@@ -1,12 +1,12 @@
 """Data Docs that work without the internet (issue 18).
 
 GX 1.x pages load Bootstrap, bootstrap-table, jQuery, popper, Vega and Font Awesome from public CDNs
-and the logo from a public bucket. The site here is GX's own `SiteBuilder`, configured through the
-extension points GX offers: a `view` class per site section and for the index (views that look
-up templates in `expectations/data_docs/views/` before GX's own, so the few that name a CDN are
-replaced, and GX's custom styles file is ours), and a site builder that copies the libraries,
-fetched from the npm registry by `scripts/data_docs_assets.sh`, into the site's `static/vendor/`
-with the same `copy_static_assets` that copies GX's own static files.
+and the logo from a public bucket. The site is built by GX itself, configured through the extension
+points it offers instead of rewriting its HTML afterwards: a `view` class per site section and for
+the index (views that look up templates in `expectations/data_docs/views/` before GX's own, so the
+few that name a CDN are replaced, and GX's custom styles file is ours), and a `SiteBuilder` subclass
+that copies the libraries, fetched from the npm registry by `scripts/data_docs_assets.sh`, into the
+site's `static/vendor/` with the `copy_static_assets` that copies GX's own static files.
 """
 
 from __future__ import annotations
