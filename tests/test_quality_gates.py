@@ -110,6 +110,13 @@ def test_good_run_publishes_through_the_last_day_and_keeps_results(good_run, smt
 def test_data_docs_work_offline_and_filter(good_run):
     """The site as a person opens it, with no route off the machine (issue 18): every library from
     the site's static/, the validation list filled and searchable, a validation page that filters."""
+    assert open_data_docs("data-docs") == 0  # the good run's mart gate: nothing failed
+
+
+def open_data_docs(name: str) -> int:
+    """Open the Data Docs index and the latest mart gate's validation page in a browser on the
+    intranet (tests/offline.py), check they render, search and filter; screenshots named `name`.
+    Returns how many expectations failed."""
     site = Path(os.environ["SR_STATE_DIR"]) / "data_docs"
     ((run_id, expectations, failed),) = query(
         "select run_id, count(*), count(*) filter (where not success) from quality.validation_result"
@@ -118,13 +125,13 @@ def test_data_docs_work_offline_and_filter(good_run):
     suites = query("select count(distinct suite) from quality.validation_result where run_id = %s", (run_id,))
     screenshots = ARTIFACTS / "screenshots"
     screenshots.mkdir(parents=True, exist_ok=True)
-    with intranet_browser("data-docs", viewport={"width": 1400, "height": 1000}) as (page, intranet):
+    with intranet_browser(name, viewport={"width": 1400, "height": 1000}) as (page, intranet):
         intranet.page_label = "data docs index"
         page.goto((site / "index.html").as_uri())
         validations = page.locator("#section-1-content-block-2-1-body-table > tbody > tr")
         validations.first.wait_for(timeout=30_000)  # bootstrap-table fills the list from its JSON
         assert validations.count() == suites[0][0]
-        page.screenshot(path=str(screenshots / "data-docs-index.png"))
+        page.screenshot(path=str(screenshots / f"{name}-index.png"))
         assert unloaded_files(page) == []
         search = page.locator("#Validation-Results .fixed-table-toolbar input.search-input")
         search.press_sequentially("no such suite")  # bootstrap-table searches as one types
@@ -146,7 +153,7 @@ def test_data_docs_work_offline_and_filter(good_run):
         )
         rows.first.wait_for(timeout=30_000)
         assert rows.count() == expectations
-        page.screenshot(path=str(screenshots / "data-docs-validation.png"))
+        page.screenshot(path=str(screenshots / f"{name}-validation.png"))
         assert unloaded_files(page) == []
         page.get_by_text("Failed Only").click()
         page.wait_for_timeout(1000)  # jQuery fades the passed ones out
@@ -156,6 +163,7 @@ def test_data_docs_work_offline_and_filter(good_run):
         assert rows.count() == expectations
     assert intranet.problems() == []
     assert any("/static/vendor/jquery/" in r["url"] for r in intranet.requests)
+    return failed
 
 
 def unloaded_files(page) -> list[str]:
@@ -385,6 +393,8 @@ def test_broken_mart_blocks_publication_and_alerts(good_run, smtp_sink):
     assert "quality gate FAILED" in subject and f"held at {last_good}" in subject
     assert "every unit of dim_org_unit" in message.get_payload(decode=True).decode()
     print(f"\ngate timings: {good_run} broken-mart run {gate_seconds:.1f} s")
+    # The failure as Data Docs show it: "Failed Only" keeps exactly the failed expectations.
+    assert open_data_docs("data-docs-failed") >= 1
 
 
 def run_only_dbt_node(node: str, retries: int) -> subprocess.CompletedProcess:
