@@ -28,6 +28,9 @@ sync_env() {  # name lockfile
 sync_env airflow airflow.lock
 sync_env superset superset.lock
 
+# The libraries Data Docs load, from the npm registry, served from the site itself (issue 18).
+scripts/data_docs_assets.sh
+
 # Debian's chromium + driver for the Superset browser tests and report screenshots
 # (no browser download works here).
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then

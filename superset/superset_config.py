@@ -97,9 +97,28 @@ FEATURE_FLAGS = {
 
 # The API is used by the setup script and tests with a JWT plus CSRF token; keep CSRF on.
 WTF_CSRF_ENABLED = True
-# Local HTTP only: no HTTPS redirect, but keep the default content security policy.
+# Local HTTP only: no HTTPS redirect. The content security policy is Superset's default less every
+# public host it allows (issue 18: the intranet has no internet): the telemetry pixel, which the
+# prebuilt frontend renders whatever SCARF_ANALYTICS says, map tiles and web fonts. So a browser
+# opening a dashboard, or the report worker's, asks this server only.
 TALISMAN_ENABLED = True
 SESSION_COOKIE_SECURE = False
+TALISMAN_CONFIG = {
+    "content_security_policy": {
+        "base-uri": ["'self'"],
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "blob:", "data:"],
+        "worker-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": "'none'",
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "font-src": ["'self'"],
+        "script-src": ["'self'", "'strict-dynamic'"],
+    },
+    "content_security_policy_nonce_in": ["script-src"],
+    "force_https": False,
+    "session_cookie_secure": False,
+}
 # The setup and the tests log in a few users in quick succession.
 AUTH_RATE_LIMITED = False
 RATELIMIT_ENABLED = False

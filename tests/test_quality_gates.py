@@ -9,11 +9,15 @@ the data engineers must get an e-mail at a local SMTP sink the test runs.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
+import signal
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import psycopg.sql
@@ -26,6 +30,8 @@ from service_risk.setup_db import init_databases
 from service_risk.sources import SOURCE_TABLES
 from tests import odd_rows
 from tests.conftest import ARTIFACTS, ROOT, Sink, published_differences, query, run_dag
+from tests.offline import intranet_browser
+from tests.superset_fixtures import free_port
 
 END = dt.date(2026, 9, 30)  # last simulated day; the good run publishes through END - 1
 DAYS = 35
@@ -99,6 +105,140 @@ def test_good_run_publishes_through_the_last_day_and_keeps_results(good_run, smt
     assert all(suites.values()), suites
     assert (Path(os.environ["SR_STATE_DIR"]) / "data_docs" / "index.html").is_file()
     assert smtp_sink.messages == []  # nothing to announce
+
+
+def test_data_docs_work_offline_and_filter(good_run):
+    """The site as a person opens it, with no route off the machine (issue 18): every library from
+    the site's static/, the validation list filled and searchable, a validation page that filters."""
+    assert open_data_docs("data-docs") == 0  # the good run's mart gate: nothing failed
+
+
+def open_data_docs(name: str) -> int:
+    """Open the Data Docs index and the latest mart gate's validation page in a browser on the
+    intranet (tests/offline.py), check they render, search and filter; screenshots named `name`.
+    Returns how many expectations failed."""
+    site = Path(os.environ["SR_STATE_DIR"]) / "data_docs"
+    ((run_id, expectations, failed),) = query(
+        "select run_id, count(*), count(*) filter (where not success) from quality.validation_result"
+        " where suite = 'marts.fct_unit_risk_daily' group by run_id order by max(checked_at) desc limit 1"
+    )
+    suites = query("select count(distinct suite) from quality.validation_result where run_id = %s", (run_id,))
+    screenshots = ARTIFACTS / "screenshots"
+    screenshots.mkdir(parents=True, exist_ok=True)
+    with intranet_browser(name, viewport={"width": 1400, "height": 1000}) as (page, intranet):
+        intranet.page_label = "data docs index"
+        page.goto((site / "index.html").as_uri())
+        validations = page.locator("#section-1-content-block-2-1-body-table > tbody > tr")
+        validations.first.wait_for(timeout=30_000)  # bootstrap-table fills the list from its JSON
+        assert validations.count() == suites[0][0]
+        page.screenshot(path=str(screenshots / f"{name}-index.png"))
+        assert unloaded_files(page) == []
+        search = page.locator("#Validation-Results .fixed-table-toolbar input.search-input")
+        search.press_sequentially("no such suite")  # bootstrap-table searches as one types
+        page.wait_for_selector("#section-1-content-block-2-1-body-table .no-records-found")
+        search.fill("")
+        search.press_sequentially("marts.fct_unit_risk_daily")
+        page.wait_for_function(
+            "document.querySelectorAll('#section-1-content-block-2-1-body-table > tbody > tr.clickable-row')"
+            ".length === 1"
+        )
+
+        intranet.page_label = "data docs validation page"
+        with page.expect_navigation():  # a row opens its validation page
+            validations.first.locator("td").nth(1).click()
+        assert "/validations/marts/fct_unit_risk_daily/" in page.url
+        # One table per column (section 1 is the overview), one row per expectation.
+        rows = page.locator(
+            "table[id$='-content-block-2-body']:not(#section-1-content-block-2-body) > tbody > tr:visible"
+        )
+        rows.first.wait_for(timeout=30_000)
+        assert rows.count() == expectations
+        page.screenshot(path=str(screenshots / f"{name}-validation.png"))
+        assert unloaded_files(page) == []
+        page.get_by_text("Failed Only").click()
+        page.wait_for_timeout(1000)  # jQuery fades the passed ones out
+        assert rows.count() == failed
+        page.get_by_text("Show All").click()
+        page.wait_for_timeout(1000)
+        assert rows.count() == expectations
+    assert intranet.problems() == []
+    assert any("/static/vendor/jquery/" in r["url"] for r in intranet.requests)
+    return failed
+
+
+def unloaded_files(page) -> list[str]:
+    """Files a page links to that do not exist, including those headless Chromium does not fetch
+    (the favicon)."""
+    urls = page.evaluate(
+        "[...document.querySelectorAll('link[href], script[src], img[src]')].map((e) => e.href || e.src)"
+    )
+    return [
+        url
+        for url in urls
+        if url.startswith("file:") and not Path(urllib.request.url2pathname(urlsplit(url).path)).is_file()
+    ]
+
+
+@pytest.fixture
+def airflow_ui():
+    """Airflow's API server, which serves the UI, on a free port: the DAG runs above are in its database."""
+    port = free_port()
+    log = ARTIFACTS / "airflow-api-server.log"
+    ARTIFACTS.mkdir(exist_ok=True)
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            ["bash", "-c", f". scripts/env.sh && exec airflow api-server --host 127.0.0.1 --port {port}"],
+            cwd=ROOT,
+            env={**os.environ, "AIRFLOW_PORT": str(port)},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/v2/monitor/health", timeout=5):
+                    break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+                time.sleep(2)
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+def test_airflow_ui_works_offline(good_run, airflow_ui):
+    """The Airflow UI as a person opens it on the intranet: log in, home, a DAG's grid with its runs."""
+    password = json.loads(Path(os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]).read_text())
+    screenshots = ARTIFACTS / "screenshots"
+    screenshots.mkdir(parents=True, exist_ok=True)
+    with intranet_browser("airflow", viewport={"width": 1400, "height": 900}) as (page, intranet):
+        intranet.page_label = "airflow login"
+        page.goto(f"{airflow_ui}/")
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", password["admin"])
+        intranet.page_label = "airflow home"
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{airflow_ui}/", timeout=60_000)
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(screenshots / "airflow-home.png"))
+        intranet.page_label = "airflow daily_risk grid"
+        page.goto(f"{airflow_ui}/dags/daily_risk")
+        # The grid: one link per task of the run this module made.
+        page.locator("a[href*='/dags/daily_risk/runs/'][href*='/tasks/']").first.wait_for(timeout=60_000)
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(screenshots / "airflow-daily_risk-grid.png"))
+    assert intranet.problems() == []
+    assert {r["page"] for r in intranet.requests if r["type"] == "script"} >= {
+        "airflow login",
+        "airflow home",
+    }
 
 
 def test_every_dirty_kind_is_quarantined_and_good_rows_all_counted(good_run):
@@ -253,6 +393,8 @@ def test_broken_mart_blocks_publication_and_alerts(good_run, smtp_sink):
     assert "quality gate FAILED" in subject and f"held at {last_good}" in subject
     assert "every unit of dim_org_unit" in message.get_payload(decode=True).decode()
     print(f"\ngate timings: {good_run} broken-mart run {gate_seconds:.1f} s")
+    # The failure as Data Docs show it: "Failed Only" keeps exactly the failed expectations.
+    assert open_data_docs("data-docs-failed") >= 1
 
 
 def run_only_dbt_node(node: str, retries: int) -> subprocess.CompletedProcess:

@@ -17,7 +17,8 @@ import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.conftest import query
+from tests.conftest import ARTIFACTS, query
+from tests.offline import intranet_browser, mail_as_page
 from tests.superset_fixtures import SupersetServer, build_test_warehouse, free_port, load_setup_module
 
 pytestmark = pytest.mark.slow
@@ -211,6 +212,7 @@ def test_city_report_alert_and_failure_reach_the_mailbox(superset, admin, sink, 
     )
     try:
         arrived, rcpt, message = handler.wait_for(f"{SUBJECT_PREFIX} {report_name}: ")
+        mails = {"report mail": message}
         print(
             f"city report mailed {arrived - triggered:.1f} s after the trigger, "
             f"{arrived % 60:.1f} s after the beat's minute"
@@ -222,6 +224,7 @@ def test_city_report_alert_and_failure_reach_the_mailbox(superset, admin, sink, 
         arrived, rcpt, message = handler.wait_for(f"{SUBJECT_PREFIX} {alert_name}")
         print(f"city alert mailed {arrived - triggered:.1f} s after the trigger")
         assert set(rcpt) == leaders(code)
+        mails["alert mail"] = message
         body = _payload(message, "text/html").decode()
         stations = query(
             "select org_name, city_code from published.unit_risk_daily where org_level = 'station' "
@@ -243,6 +246,20 @@ def test_city_report_alert_and_failure_reach_the_mailbox(superset, admin, sink, 
         for report in (report_id, alert_id):
             admin.put(f"/api/v1/report/{report}", {"active": False})
         admin.request("DELETE", f"/api/v1/report/{failing}")
+
+    # Opened as a manager would on the intranet: what the mails show comes with them (issue 18).
+    (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
+    shown = {}
+    with intranet_browser("report-mails", viewport={"width": 1200, "height": 1600}) as (page, intranet):
+        for label, mail in mails.items():
+            intranet.page_label = label
+            page.set_content(mail_as_page(mail), wait_until="load")
+            images = "[...document.images].map((i) => i.complete && i.naturalWidth > 0)"
+            shown[label] = page.evaluate(images)
+            page.screenshot(path=str(ARTIFACTS / "screenshots" / f"{label.replace(' ', '-')}.png"))
+    assert all(all(images) for images in shown.values()), shown
+    assert len(shown["report mail"]) >= 1  # the dashboard's PNG, inline
+    assert intranet.problems() == []
 
     # Execution log: success, and the dashboard's data was read as the city user only (RLS).
     assert "Success" in {row["state"] for row in admin.get(f"/api/v1/report/{report_id}/log/")["result"]}

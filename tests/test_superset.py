@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from tests.conftest import ARTIFACTS, query
+from tests.offline import intranet_browser
 from tests.superset_fixtures import SupersetServer, build_test_warehouse, load_setup_module
 
 pytestmark = pytest.mark.slow
@@ -37,6 +38,11 @@ QUALITY_DASHBOARDS = {
         for item in config["position"].values()
     )
 }
+
+# Superset's prebuilt frontend renders this image whatever SCARF_ANALYTICS says; the content security
+# policy (superset_config.py) has the browser refuse it. Anything else refused would be a page part
+# missing on the intranet.
+TELEMETRY_PIXEL = "https://apachesuperset.gateway.scarf.sh/pixel/"
 
 
 @pytest.fixture(scope="module")
@@ -293,18 +299,15 @@ def test_warehouse_role_reads_bi_schemas_only():
 
 
 def open_dashboards(superset, username: str, password: str, quality: bool = True) -> list[str]:
-    """Log in with a real browser, open every dashboard (the data-quality one only if `quality`),
-    return the problems seen."""
-    from playwright.sync_api import sync_playwright
-
+    """Log in with a real browser on the intranet (tests/offline.py: nothing may leave the machine),
+    open every dashboard (the data-quality one only if `quality`), return the problems seen."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     dashboards = [
         d for uuid, d in setup.bundle_uuids("dashboards").items() if quality or uuid not in QUALITY_DASHBOARDS
     ]
     problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=setup.CHROMIUM, args=setup.CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1600, "height": 2200}, locale="zh-CN")
+    viewport = {"width": 1600, "height": 2200}
+    with intranet_browser(f"superset-{username}", viewport=viewport, locale="zh-CN") as (page, intranet):
         failed: list[str] = []
 
         def check_response(response) -> None:
@@ -312,6 +315,7 @@ def open_dashboards(superset, username: str, password: str, quality: bool = True
                 failed.append(f"{response.status} {response.url}")
 
         page.on("response", check_response)
+        intranet.page_label = "login"
         setup.browser_login(page, superset.url, username, password)
         for dashboard in dashboards:
             charts = sum(
@@ -320,6 +324,7 @@ def open_dashboards(superset, username: str, password: str, quality: bool = True
                 if isinstance(item, dict) and item.get("type") == "CHART"
             )
             failed.clear()
+            intranet.page_label = f"dashboard {dashboard['slug']}"
             page.goto(f"{superset.url}/superset/dashboard/{dashboard['slug']}/")
             page.wait_for_selector("[data-test-chart-id]", timeout=90_000)
             # Loaded: every chart rendered and no spinner, still so after a pause.
@@ -341,8 +346,8 @@ def open_dashboards(superset, username: str, password: str, quality: bool = True
                 problems.append(f"{dashboard['slug']}: chart error {errors.nth(index).inner_text()[:200]!r}")
             page.screenshot(path=str(SCREENSHOTS / f"{username}-{dashboard['slug']}.png"))
             problems.extend(f"{dashboard['slug']}: {failure}" for failure in failed)
-        browser.close()
-    return problems
+    refused = [r for r in intranet.refused() if not r["url"].startswith(TELEMETRY_PIXEL)]
+    return problems + intranet.problems() + [f"{r['page']}: refused {r['url']}" for r in refused]
 
 
 def test_real_browser_opens_every_dashboard_without_chart_errors(superset):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from service_risk.db import connect
 from service_risk.landing_state import landed_through
-from service_risk.quality import alert, suites
+from service_risk.quality import alert, data_docs, suites
 from service_risk.settings import get_settings
 
 PUBLISHED_TABLES = {  # published table -> the mart it mirrors (same columns, in the same order)
@@ -79,17 +79,7 @@ def _validate(named_batches: list[tuple[str, str, object]], run_id: str) -> list
     context.variables.progress_bars = ProgressBarsConfig(globally=False)  # they only clutter task logs
     # The ephemeral context's default site lives in a temporary folder: replace it with ours.
     context.delete_data_docs_site("local_site")
-    context.add_data_docs_site(
-        site_name="local_site",
-        site_config={
-            "class_name": "SiteBuilder",
-            "store_backend": {
-                "class_name": "TupleFilesystemStoreBackend",
-                "base_directory": str(data_docs_dir()),
-            },
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        },
-    )
+    context.add_data_docs_site(site_name="local_site", site_config=data_docs.site_config(data_docs_dir()))
     source = context.data_sources.add_postgres(
         "warehouse", connection_string=get_settings().sqlalchemy_url("warehouse")
     )
