@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 FINISHED = {"success", "failed"}
+READ_ATTEMPTS = 5
 
 
 def base_url() -> str:
@@ -47,16 +48,27 @@ class AirflowApi:
         self.client = httpx.Client(
             base_url=f"{self.url}/api/v2",
             headers={"Authorization": f"Bearer {token.json()['access_token']}"},
-            timeout=30,
+            timeout=60,
         )
 
+    def _read(self, path: str, **params) -> httpx.Response:
+        """GET, repeated when the API server does not answer in time or drops the connection (a busy
+        or restarting server): a read is safe to repeat, and a wait must not fail on one slow answer."""
+        for attempt in range(1, READ_ATTEMPTS):
+            try:
+                return self.client.get(path, params=params)
+            except httpx.TransportError as exc:
+                print(f"Airflow API {path}: {exc!r}; asking again", file=sys.stderr, flush=True)
+                time.sleep(5 * attempt)
+        return self.client.get(path, params=params)
+
     def get(self, path: str, **params) -> dict:
-        response = self.client.get(path, params=params)
+        response = self._read(path, **params)
         response.raise_for_status()
         return response.json()
 
     def dag_exists(self, dag_id: str) -> bool:
-        return self.client.get(f"/dags/{dag_id}").status_code == 200
+        return self._read(f"/dags/{dag_id}").status_code == 200
 
     def trigger(self, dag_id: str, logical_date: str | None = None, conf: dict | None = None) -> str:
         self.client.patch(f"/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
