@@ -252,6 +252,11 @@ def soak():
         )
         SOAK["manual_extract"] = extract.stdout + extract.stderr
         assert extract.returncode == 0, SOAK["manual_extract"][-3000:]
+        # The daily run that extraction triggered publishes before the snapshot and the full refresh.
+        settle_deadline = time.monotonic() + FAULT_TIMEOUT
+        while any(run["state"] in ("queued", "running") for run in dag_runs(api, "daily_risk")):
+            assert time.monotonic() < settle_deadline, "daily_risk never went idle after the last extraction"
+            time.sleep(10)
         SOAK["runs"] = {dag_id: dag_runs(api, dag_id) for dag_id in ("extract_sources", "daily_risk")}
         SOAK["published_through"] = query("select max(published_through) from quality.publication")[0][0]
         yield SOAK
