@@ -119,10 +119,13 @@
 
 
 {#- Salted SHA-256 of a personal value: equal values still match (repeat callers), the value is gone.
-    The salt comes from the environment so the hashes cannot be reversed by a lookup table. -#}
+    The salt is this install's (SR_PII_HASH_SALT, kept by `service-risk init-db` in a table only the
+    transformer role reads): the SQL names the function, never the value, so no view definition,
+    compiled file or log holds it. The function raises when no salt is stored; as a scalar subquery
+    it runs once per query, not per row. -#}
 {% macro hash_personal(expression) -%}
     encode(sha256(convert_to(
-        '{{ env_var("SR_PII_HASH_SALT", "service-risk") }}' || ({{ expression }}), 'UTF8'
+        (select private.pii_hash_salt()) || ({{ expression }}), 'UTF8'
     )), 'hex')
 {%- endmacro %}
 
@@ -156,6 +159,15 @@
         regexp_replace({{ column }}, '[0-9][0-9 -]{5,}[0-9]', '***', 'g'),
         '(客户|用户|联系人|户主)[一-龥]{2,3}(来电|反映|表示|称|投诉|要求)', '\1**\2', 'g'
     )
+{%- endmacro %}
+
+
+{#- The name in `person_column` written into the free text, masked like mask_name (张**). -#}
+{% macro mask_person_in_text(column, person_column) -%}
+    case
+        when {{ person_column }} is null then {{ column }}
+        else replace({{ column }}, {{ person_column }}, {{ mask_name(person_column) }})
+    end
 {%- endmacro %}
 
 

@@ -1,12 +1,19 @@
--- Nothing personal reaches the marts: no column for names (other than org unit names), phones,
--- mobiles, addresses, customer numbers or free text.
+-- Nothing personal reaches the marts or what BI users read (published, quality): no column for names
+-- of people, phones, mobiles, addresses, customer numbers or free text. Names of org units and places,
+-- and the catalogue's names of indicators, codes and dimensions (*_name_zh / *_name_en), are not personal.
 select
+    table_schema,
     table_name,
     column_name
 from information_schema.columns
 where
-    table_schema = 'marts'
+    table_schema in ('marts', 'published', 'quality')
+    and table_name not in ('validation_result', 'publication')  -- the gates' own tables (package-owned)
     and (
         column_name ~ '(phone|mobile|address|content|comment|customer_no|customer_name|staff_name|email)'
-        or (column_name like '%name%' and column_name not in ('org_name', 'province_name', 'city_name', 'county_name'))
+        or (
+            column_name like '%name%'
+            and column_name not in ('org_name', 'province_name', 'city_name', 'county_name', 'station_name', 'column_name')
+            and column_name !~ '_name_(zh|en)$'
+        )
     )

@@ -1,5 +1,6 @@
 -- The selected risk-model version (var risk_model_version) has all its seed rows: ten indicators,
--- three dimensions and codes, one parameter row, an arrival limit per area type, tiers, outage types.
+-- three dimensions and codes, one parameter row, an arrival limit per area type, tiers, outage types,
+-- a description of both overrides.
 select 'risk_indicators' as seed_name, count(*) as row_count
 from {{ ref('stg_risk_model__indicators') }}
 having count(*) <> 10
@@ -27,3 +28,7 @@ union all
 select 'outage_types' as seed_name, count(*) as row_count
 from {{ ref('stg_risk_model__outage_types') }}
 having count(*) <> {{ var('source_enumerations')['outage_type'] | length }}
+union all
+select 'risk_overrides' as seed_name, count(*) as row_count
+from {{ ref('stg_risk_model__overrides') }}
+having count(*) <> 2
