@@ -7,11 +7,13 @@ lookback for late updates) up to the day that just ended; on an empty warehouse 
 with data, so `airflow dags test daily_risk <date>` is the backfill. Trigger with
 `{"risk_date_from": "YYYY-MM-DD"}` to recompute from a given day. The logic lives in dbt.
 
-After dbt, the Great Expectations gate validates the marts for the days built (expectations/marts.yml,
-service_risk.quality); only if every blocking expectation passed does `publish` copy those days into
-the `published.*` tables the dashboards read and advance the pointer quality.publication. A failure is
-recorded in quality.validation_result, e-mailed to the data engineers and fails the run; dashboards
-keep the last good day. Any other task that fails for good (a dbt model, say) e-mails them too.
+Build → gate → publish: after dbt, the Great Expectations gate validates the marts for the days dbt
+built (expectations/marts.yml, service_risk.quality); only if every blocking expectation passed does
+the `publication` task group build the published dbt models (the days into `published.*`, which the
+dashboards read, and the dashboards' tables from them), then `record_publication` advances the pointer
+quality.publication. A failure is recorded in quality.validation_result, e-mailed to the data engineers
+and fails the run; dashboards keep the last good day. Any other task that fails for good (a dbt model,
+say) e-mails them too.
 
 The dbt graph is read from a manifest written by `dbt parse` (no database connection) the first
 time the DAG file is parsed after a change to the project; later parses only read it.
@@ -34,8 +36,9 @@ from cosmos import (
 )
 
 from service_risk.airflow_support import DAILY_RISK_CRON, fail_dbt_tests_fast, run_moment, task_defaults
-from service_risk.assets import LANDING_ASSETS
+from service_risk.assets import LANDING_ASSETS, PUBLISHED_RISK_SHEETS
 from service_risk.dbt_manifest import DBT_PROJECT_DIR, ensure_manifest
+from service_risk.quality.publication import PUBLISH_VARS
 
 LOCAL_TZ = "Asia/Shanghai"
 fail_dbt_tests_fast()
@@ -47,22 +50,23 @@ def day_that_just_ended(dag_run) -> str:
     return pendulum.instance(run_moment(dag_run)).in_timezone(LOCAL_TZ).subtract(days=1).to_date_string()
 
 
-# A failed gate is deterministic (same rows, same result): one quick retry at most.
-@task(retries=1, retry_delay=timedelta(seconds=10))
-def validate_marts(risk_date_to: str, risk_date_from: str = "", run_id=None) -> dict:
-    from airflow.sdk.exceptions import AirflowFailException
+# A failed gate is deterministic (same rows, same result): fails at once (enforce_gate); one quick
+# retry for a dropped connection.
+@task.short_circuit(retries=1, retry_delay=timedelta(seconds=10))
+def validate_marts(run_id=None) -> dict | None:
+    """Validate the days dbt built; their publication's dbt vars, or None (nothing built: skip)."""
+    from service_risk.airflow_support import enforce_gate
+    from service_risk.db import connect
+    from service_risk.quality import publication, validation
 
-    from service_risk.airflow_support import AnnouncedFailure
-    from service_risk.quality import gate
-
-    outcome = gate.validate_marts(risk_date_to, run_id, risk_date_from or None)
-    print(outcome.summary())
-    if not outcome.passed:
-        gate.announce_failure([outcome], run_id)
-        raise AirflowFailException(
-            f"blocking expectations failed; publication stays at {gate.published_through()}"
-        ) from AnnouncedFailure()
-    return {"date_from": str(outcome.date_from), "date_to": str(outcome.date_to)}
+    outcome = validation.validate_marts(run_id)
+    if outcome is None:
+        print("dbt built no risk day since the last publication: nothing to publish")
+        return None
+    enforce_gate([outcome], run_id)
+    with connect("warehouse", duty="transformer") as conn:
+        full_refresh = publication.facts_need_rebuild(conn)
+    return {**publication.dbt_vars(outcome.days), "full_refresh": full_refresh}
 
 
 @task.short_circuit
@@ -80,13 +84,47 @@ def has_work(risk_date_to: str, risk_date_from: str = "") -> bool:
     return reason is not None
 
 
-@task(retries=1, retry_delay=timedelta(seconds=10))
-def publish(window: dict, run_id=None, dag_run=None) -> str:
-    from service_risk.quality import gate
+# Emits the published risk sheets' asset: the closed loop's send_risk_sheets runs after each publication.
+@task(retries=1, retry_delay=timedelta(seconds=10), outlets=[PUBLISHED_RISK_SHEETS])
+def record_publication(window: dict, run_id=None, dag_run=None) -> str:
+    """Advance the pointer once the published models hold the validated days."""
+    import datetime as dt
 
-    through = gate.publish(window["date_from"], window["date_to"], run_id, dag_run.start_date)
-    print(f"published {window['date_from']}..{window['date_to']}; pointer at {through}")
+    from service_risk.quality import publication
+
+    days = publication.DayRange(
+        dt.date.fromisoformat(window["publish_date_from"]), dt.date.fromisoformat(window["publish_date_to"])
+    )
+    through = publication.record_publication(days, run_id, dag_run.start_date)
+    print(f"published {days}; pointer at {through}")
     return str(through)
+
+
+def dbt_nodes(group_id: str, render: dict, **operator_args) -> DbtTaskGroup:
+    """A task per dbt node of the project (`dbt build` of the node with its tests), rendered from
+    the manifest; `render`: which nodes (RenderConfig select / exclude)."""
+    return DbtTaskGroup(
+        group_id=group_id,
+        project_config=ProjectConfig(
+            dbt_project_path=DBT_PROJECT_DIR, manifest_path=ensure_manifest(), install_dbt_deps=False
+        ),
+        profile_config=ProfileConfig(
+            profile_name="service_risk",
+            target_name="warehouse",
+            profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
+        ),
+        execution_config=ExecutionConfig(),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD, **render
+        ),
+        operator_args={
+            "emit_datasets": False,
+            # A node's build runs the tests whose other parents are upstream of it, not those that
+            # wait for a model downstream.
+            "dbt_cmd_flags": ["--indirect-selection", "buildable"],
+            **operator_args,
+        },
+    )
 
 
 @dag(
@@ -109,34 +147,20 @@ def publish(window: dict, run_id=None, dag_run=None) -> str:
     doc_md=__doc__,
 )
 def daily_risk():
-    risk_model = DbtTaskGroup(
-        group_id="risk_model",
-        project_config=ProjectConfig(
-            dbt_project_path=DBT_PROJECT_DIR,
-            manifest_path=ensure_manifest(),
-            install_dbt_deps=False,
-        ),
-        profile_config=ProfileConfig(
-            profile_name="service_risk",
-            target_name="warehouse",
-            profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
-        ),
-        execution_config=ExecutionConfig(),
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD),
-        operator_args={
-            "emit_datasets": False,
-            # A node's build runs the tests whose other parents are upstream of it, not those that
-            # wait for a model downstream.
-            "dbt_cmd_flags": ["--indirect-selection", "buildable"],
-            "vars": {
-                "risk_date_to": RISK_DATE_TO,
-                "risk_date_from": "{{ params.risk_date_from }}",
-            },
-        },
+    risk_model = dbt_nodes(
+        "risk_model",
+        {"exclude": ["tag:publication"]},
+        vars={"risk_date_to": RISK_DATE_TO, "risk_date_from": "{{ params.risk_date_from }}"},
     )
-    checked = validate_marts(RISK_DATE_TO, "{{ params.risk_date_from }}")
-    has_work(RISK_DATE_TO, "{{ params.risk_date_from }}") >> risk_model >> checked
-    publish(checked)
+    window = validate_marts()
+    published = dbt_nodes(
+        "publication",
+        {"select": ["tag:publication"]},
+        vars={name: f"{{{{ ti.xcom_pull(task_ids='validate_marts')['{name}'] }}}}" for name in PUBLISH_VARS},
+        full_refresh="{{ ti.xcom_pull(task_ids='validate_marts')['full_refresh'] }}",
+    )
+    has_work(RISK_DATE_TO, "{{ params.risk_date_from }}") >> risk_model >> window >> published
+    published >> record_publication(window)
 
 
 daily_risk()

@@ -21,7 +21,7 @@ import pytest
 from service_risk.db import connect, drop_database
 from service_risk.settings import get_settings
 from service_risk.setup_db import init_databases
-from tests.conftest import ARTIFACTS, ROOT, query, run_dag
+from tests.conftest import query, run_dag, run_dbt
 
 END = dt.date(2026, 6, 30)  # last simulated day
 DAYS = 40
@@ -38,29 +38,14 @@ BOOKKEEPING = ("built_from_high_water", "landed_high_water", "built_at")
 MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
-def dbt(*args: str) -> str:
-    """Run dbt in the project's environment (SR_DB_PREFIX=test_); fail the test on an error."""
-    command = " ".join(["dbt", *args])
-    result = subprocess.run(
-        ["bash", "-c", f". scripts/env.sh && cd dbt_project && {command}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / f"dbt-{args[0]}.log").write_text(result.stdout + result.stderr)
-    assert result.returncode == 0, f"{command} failed:\n{result.stdout[-4000:]}{result.stderr[-2000:]}"
-    return result.stdout
-
-
 def dbt_vars(**values: str) -> str:
     return "--vars '" + json.dumps(values) + "'"
 
 
 @pytest.fixture(scope="module")
 def warehouse() -> str:
-    """A fresh warehouse with DAYS simulated days landed and the dbt project built in full."""
+    """A fresh warehouse with DAYS simulated days landed, the dbt project built in full and published
+    (the gate, then the published models: `service-risk publish`); dbt's build output."""
     from service_risk.extract.cli import extract_all
     from service_risk.simulator import simulate
 
@@ -68,7 +53,9 @@ def warehouse() -> str:
     init_databases()
     simulate(days=DAYS, end_date=END, scale=SCALE, seed=11)
     extract_all(dt.datetime.combine(END + dt.timedelta(days=1), dt.time()), run_id="test_dbt")
-    return dbt("build", "--full-refresh")
+    built = run_dbt("build", "--full-refresh")
+    subprocess.run(["service-risk", "publish"], check=True, capture_output=True, text=True, timeout=600)
+    return built
 
 
 def test_build_passes_models_data_tests_and_unit_tests(warehouse):
@@ -78,6 +65,35 @@ def test_build_passes_models_data_tests_and_unit_tests(warehouse):
     assert errors == 0 and skipped == 0
     assert passed > 400
     assert len(re.findall(r"PASS \S+::", warehouse)) >= 8, "the unit tests did not run"
+
+
+def test_every_built_column_is_declared_and_described(warehouse, tmp_path):
+    """`dbt docs generate` on the built warehouse: every column a model's or source's relation has is
+    declared in its properties file with a description, and nothing declared is missing (tests/test_dbt_docs.py
+    checks the rest of the documentation without a database)."""
+    # Every model (the default selector would leave the published ones out), without compiling them
+    # (a publication's vars would be needed): the manifest comes from parse.
+    run_dbt("parse", "--target-path", str(tmp_path))
+    run_dbt("docs", "generate", "--select", "service_risk", "--no-compile", "--target-path", str(tmp_path))
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    catalog = json.loads((tmp_path / "catalog.json").read_text())
+    models = {uid: node for uid, node in catalog["nodes"].items() if uid.startswith("model.service_risk.")}
+    assert len(models) == sum(
+        1
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"]["enabled"]
+    )
+    sources = catalog["sources"]
+    assert len(sources) == len(manifest["sources"])
+    problems = []
+    for uid, relation in {**models, **sources}.items():
+        declared = (manifest["nodes"] if uid in models else manifest["sources"])[uid]["columns"]
+        problems += [f"{uid}: {name} undeclared" for name in relation["columns"] if name not in declared]
+        problems += [f"{uid}: {name} not built" for name in declared if name not in relation["columns"]]
+        problems += [
+            f"{uid}: {name} undescribed" for name, column in declared.items() if not column["description"]
+        ]
+    assert not problems, "\n".join(problems)
 
 
 def test_every_day_and_every_level_is_published(warehouse):
@@ -92,6 +108,15 @@ def test_every_day_and_every_level_is_published(warehouse):
     assert all(count == units[level] for _, level, count in published)
     codes = dict(query("select risk_code, count(*) from marts.fct_unit_risk_daily group by risk_code"))
     assert set(codes) <= {"red", "yellow", "green"} and sum(codes.values()) == len(days) * sum(units.values())
+    # Warm-up: the days before the longest window of the selected version fits into the history.
+    longest_window = query("select max(window_days) from staging.stg_risk_model__indicators")[0][0]
+    warm_up = query(
+        "select risk_date, count(*) from marts.fct_unit_risk_daily where is_warm_up group by risk_date"
+    )
+    assert {day for day, _ in warm_up} == {
+        first_day + dt.timedelta(days=n) for n in range(longest_window - 1)
+    }
+    assert all(count == sum(units.values()) for _, count in warm_up)
 
 
 def test_incremental_day_by_day_equals_full_refresh(warehouse):
@@ -100,11 +125,11 @@ def test_incremental_day_by_day_equals_full_refresh(warehouse):
     # Whole-project runs: rebuilding a view drops the views on top of it (dbt replaces views with
     # drop ... cascade), so a partial selection would lose the quarantine views.
     first_to = END - dt.timedelta(days=INCREMENTAL_DAYS)
-    dbt("run", "--full-refresh", dbt_vars(risk_date_to=str(first_to)))
+    run_dbt("run", "--full-refresh", dbt_vars(risk_date_to=str(first_to)))
     assert query("select max(risk_date) from marts.fct_unit_risk_daily")[0][0] == first_to
     for offset in range(1, INCREMENTAL_DAYS + 1):
         day = first_to + dt.timedelta(days=offset)
-        output = dbt("run", dbt_vars(risk_date_to=str(day)))
+        output = run_dbt("run", dbt_vars(risk_date_to=str(day)))
         # The first incremental run after a full refresh recomputes every day (the full build cannot
         # tell which batches its facts reflect); later ones, without new versions, only the lookback.
         assert touched_from(output) == ("-infinity" if offset == 1 else "none"), output[-3000:]
@@ -116,7 +141,7 @@ def test_late_and_out_of_order_versions_equal_a_full_refresh(warehouse):
     """Versions landed late for days before the lookback recompute those days: the incremental history
     stays equal to a full refresh of the same landing."""
     if query("select max(built_from_high_water) from intermediate.int_station_indicator_daily")[0][0] is None:
-        dbt("run", dbt_vars(risk_date_to=str(END)))  # after a full build: the one run that recomputes all
+        run_dbt("run", dbt_vars(risk_date_to=str(END)))  # after a full build: the one run that recomputes all
     late_day = END - dt.timedelta(days=10)  # beyond the 3-day lookback
     new_order, station = query(
         "select order_no, station_code from intermediate.int_work_order_facts where order_type = 'fault_repair'"
@@ -154,7 +179,7 @@ def test_late_and_out_of_order_versions_equal_a_full_refresh(warehouse):
             f"status = 'finished', finish_time = '{END} 20:00', {{updated}}",
         ),
     )
-    output = dbt("run", dbt_vars(risk_date_to=str(END)))
+    output = run_dbt("run", dbt_vars(risk_date_to=str(END)))
     assert touched_from(output) == str(END), output[-3000:]
 
     # A new order accepted 10 days ago, a finish moved to an earlier day, a late survey, a change of
@@ -176,7 +201,7 @@ def test_late_and_out_of_order_versions_equal_a_full_refresh(warehouse):
             f" survey_time = '{late_day + dt.timedelta(days=2)} 10:00', {{updated}}",
         ),
     )
-    output = dbt("run", dbt_vars(risk_date_to=str(END)))
+    output = run_dbt("run", dbt_vars(risk_date_to=str(END)))
     assert touched_from(output) == str(late_day), output[-3000:]
     assert _a1_numerator(station, late_day) == a1_before + 1
     assert query(
@@ -188,14 +213,14 @@ def test_late_and_out_of_order_versions_equal_a_full_refresh(warehouse):
     land_round(
         ("appeals__work_order", "order_no", recategorised, f"status = 'cancelled', updated_at = '{older}'"),
     )
-    output = dbt("run", dbt_vars(risk_date_to=str(END)))
+    output = run_dbt("run", dbt_vars(risk_date_to=str(END)))
     assert touched_from(output) == str(late_day)  # the batches above, looked at again (risk_dates.sql)
     assert query(
         "select category from staging.stg_appeals__work_orders where order_no = %s", (recategorised,)
     ) == [("metering",)]
 
     copy_incremental_tables("test_incremental")
-    dbt("run", "--full-refresh", dbt_vars(risk_date_to=str(END)))
+    run_dbt("run", "--full-refresh", dbt_vars(risk_date_to=str(END)))
     assert_same_rows_as("test_incremental")
 
 

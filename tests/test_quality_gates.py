@@ -24,7 +24,7 @@ import psycopg.sql
 import pytest
 
 from service_risk.db import connect, drop_database
-from service_risk.quality.gate import PUBLISHED_TABLES
+from service_risk.quality.publication import PUBLISHED_FACTS as PUBLISHED_TABLES
 from service_risk.settings import get_settings
 from service_risk.setup_db import init_databases
 from service_risk.sources import SOURCE_TABLES
@@ -359,6 +359,19 @@ def test_broken_mart_blocks_publication_and_alerts(good_run, smtp_sink):
             "update next_day set risk_date = %s, unit_day_id = org_code || ':' || %s", (new_day, str(new_day))
         )
         conn.execute("insert into marts.fct_unit_risk_daily select * from next_day")
+        # dbt's own record of the days it built (what the gate validates): the lookback day and the new day.
+        conn.execute(
+            "update intermediate.int_station_indicator_daily set built_at = now() where risk_date = %s",
+            (last_good,),
+        )
+        conn.execute(
+            "insert into intermediate.int_station_indicator_daily (station_indicator_day_id, risk_date, station_code,"
+            " indicator_code, numerator, denominator, model_version, built_from_high_water, landed_high_water,"
+            " built_at) select station_indicator_day_id || ':next', %s, station_code, indicator_code, numerator,"
+            " denominator, model_version, built_from_high_water, landed_high_water, now()"
+            " from intermediate.int_station_indicator_daily where risk_date = %s",
+            (new_day, last_good),
+        )
     runs_before = query("select count(distinct run_id) from quality.validation_result")[0][0]
 
     started = time.monotonic()

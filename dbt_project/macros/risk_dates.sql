@@ -12,6 +12,8 @@
                for a first run or a full refresh, the first day with data (or var risk_date_from).
                Never earlier than the first day with data.
     So late and out-of-order versions recompute their days and the history equals a full refresh's.
+    first_data_day: the first day with orders, where a full refresh starts: day 1 of the history (the
+    marts' warm-up days count from it).
 
     Landing bookkeeping (int_station_indicator_daily's rows): one table's batches land one after the
     other with rising high waters, and an extraction round gives every table the same one. So when the
@@ -70,6 +72,7 @@
             )
         ) as date_from,
         date_to,
+        first_data_day,
         {% if build and not follows -%}
         case
             when requested.date_to < {{ build.last_day }} then {{ build.built_from_high_water }}

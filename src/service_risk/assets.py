@@ -12,3 +12,7 @@ def landing_asset(table: SourceTable) -> Asset:
 
 
 LANDING_ASSETS: tuple[Asset, ...] = tuple(landing_asset(table) for table in SOURCE_TABLES)
+
+
+# daily_risk's publish emits it; send_risk_sheets schedules on it.
+PUBLISHED_RISK_SHEETS = Asset(name="published.risk_sheet", uri="warehouse://published/risk_sheet")

@@ -8,6 +8,7 @@ service_risk.dbt_manifest`), so the processor never waits on a parse.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import subprocess
 import sys
@@ -21,7 +22,8 @@ DBT_PROJECT_DIR = Path(
 # would otherwise overwrite the file while other tasks read it.
 MANIFEST_DIR = Path(os.environ.get("SR_STATE_DIR") or DBT_PROJECT_DIR / "target") / "dbt-manifest"
 MANIFEST_PATH = MANIFEST_DIR / "manifest.json"
-PROJECT_SOURCES = ("dbt_project.yml", "models", "macros", "seeds", "tests")
+DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")  # the Airflow environment's
+PROJECT_SOURCES = ("dbt_project.yml", "selectors.yml", "models", "macros", "seeds", "tests")
 
 
 def _newest_source_mtime() -> float:
@@ -52,7 +54,7 @@ def ensure_manifest() -> Path:
             with tempfile.TemporaryDirectory(dir=MANIFEST_DIR, prefix="parse-") as parse_dir:
                 subprocess.run(
                     [
-                        str(Path(sys.executable).with_name("dbt")),
+                        str(DBT_EXECUTABLE),
                         "parse",
                         "--quiet",
                         "--target-path",
@@ -65,6 +67,16 @@ def ensure_manifest() -> Path:
                 )
                 os.replace(Path(parse_dir) / "manifest.json", MANIFEST_PATH)
     return MANIFEST_PATH
+
+
+def run_dbt(args: list[str], dbt_vars: dict[str, str] | None = None) -> None:
+    """Run a dbt command in the project (outside Airflow: the CLI, tests); fails on a dbt error."""
+    command = [str(DBT_EXECUTABLE), *args]
+    if dbt_vars:
+        command += ["--vars", json.dumps(dbt_vars)]
+    subprocess.run(
+        command, cwd=DBT_PROJECT_DIR, env={**os.environ, "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}, check=True
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from service_risk.db import connect
+from service_risk.quality.publication import last_publication
 from service_risk.sources import SOURCE_TABLES
 
 
@@ -28,22 +29,20 @@ def landed_through(conn) -> dt.date | None:
 def reason_to_build(risk_date_to: dt.date, recompute_from: dt.date | None = None) -> str | None:
     """Why a daily run has work to do, or None: nothing complete has landed yet, or nothing landed
     since the last publication and no new day is due (an asset-triggered run after an empty extraction)."""
-    with connect("warehouse") as conn:
+    with connect("warehouse", duty="transformer") as conn:
         through = landed_through(conn)
         if through is None:
             return None
         if recompute_from is not None:
             return f"recompute from {recompute_from}"
-        published = conn.execute(
-            "select published_through, coalesce(run_started_at, published_at) from quality.publication "
-            "order by publication_id desc limit 1"
-        ).fetchone()
+        published = last_publication(conn)
         if published is None:
             return "nothing published yet"
-        if min(risk_date_to, through) > published[0]:
-            return f"{min(risk_date_to, through)} is due (published through {published[0]})"
+        if min(risk_date_to, through) > published.published_through:
+            return f"{min(risk_date_to, through)} is due (published through {published.published_through})"
         # Landed after the last publishing run started: that run may not have read it.
         landed_since = conn.execute(
-            "select count(*) from ops.extract_batch where row_count > 0 and finished_at > %s", (published[1],)
+            "select count(*) from ops.extract_batch where row_count > 0 and finished_at > %s",
+            (published.run_started_at,),
         ).fetchone()[0]
         return f"{landed_since} batches landed since the last publication" if landed_since else None

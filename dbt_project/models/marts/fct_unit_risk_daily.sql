@@ -10,7 +10,8 @@
 }}
 -- The published risk of every unit (station, county, city, province) and day: the ten values and
 -- scores, the three dimension scores, R, the code (red/yellow/green) and the override that raised it.
--- The code is decided on the unrounded R; overrides apply to stations only.
+-- The code is decided on the unrounded R; overrides apply to stations only. Warm-up days (partial
+-- windows at the start of the history) are flagged, not left out: the dashboards choose.
 with
 
 date_range as (
@@ -33,6 +34,15 @@ thresholds as (
 
 parameters as (
     select * from {{ ref('stg_risk_model__parameters') }}
+),
+
+-- Warm-up: until the longest indicator window fits into the history (which starts on the first day
+-- with orders, whatever range this run computes), some windows are partial and the scores ramp up.
+warm_up as (
+    select date_range.first_data_day + max(indicators.window_days) - 1 as first_full_window_day
+    from date_range
+    cross join {{ ref('stg_risk_model__indicators') }} as indicators
+    group by date_range.first_data_day
 ),
 
 -- Dimension score: the weighted mean of its indicators' scores (0-100), i.e. their weighted scores
@@ -148,5 +158,7 @@ select
         when decided.override_severity > decided.score_severity
             then 'severe_orders_to_' || decided.override_code
     end as override_reason,
+    decided.risk_date < warm_up.first_full_window_day as is_warm_up,
     {{ selected_model_version() }}::text as model_version
 from decided
+cross join warm_up

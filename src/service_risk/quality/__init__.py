@@ -1,7 +1,8 @@
-"""Great Expectations gates: landed batches after extraction, marts after dbt, and publication.
+"""Great Expectations gates and publication: landed batches after extraction, marts after dbt.
 
-`suites` turns the suites as code in `expectations/` into GX suites; `gate` validates them through
-an ephemeral GX context, keeps the results in `quality.validation_result`, builds Data Docs into
-`$SR_STATE_DIR/data_docs/`, advances the publication pointer and announces blocking failures by
-e-mail (`alert`). The DAG tasks only call these functions.
+`suites` turns the suites as code in `expectations/` into GX suites; `validation` runs them through an
+ephemeral GX context, keeps the results in `quality.validation_result` and builds Data Docs;
+`publication` says which days a run built, builds the published dbt models over them and advances
+the pointer; `notification` e-mails the data engineers. The DAG tasks only call these functions
+(`service_risk.airflow_support.enforce_gate`: validate, record, announce, fail).
 """

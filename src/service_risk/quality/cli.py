@@ -1,41 +1,31 @@
-"""`service-risk publish`: gate the marts and publish them outside Airflow (after a manual `dbt build`)."""
+"""`service-risk publish`: gate and publish what a manual `dbt build` built, outside Airflow."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from service_risk.db import connect
-
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "publish", help="validate the marts (blocking expectations) and publish the days that pass"
+        "publish",
+        help="validate the days dbt built since the last publication and, if every blocking "
+        "expectation passed, build the published models over them and advance the pointer",
     )
-    parser.add_argument(
-        "--through",
-        type=dt.date.fromisoformat,
-        default=None,
-        help="last risk day to publish (default: the last day in marts.fct_unit_risk_daily)",
-    )
-    parser.add_argument("--from", dest="date_from", type=dt.date.fromisoformat, default=None)
     parser.set_defaults(handler=_run)
 
 
 def _run(args) -> int:
-    from service_risk.quality import gate
+    from service_risk.quality import publication, validation
 
-    through = args.through
-    if through is None:
-        with connect("warehouse") as conn:
-            through = conn.execute("select max(risk_date) from marts.fct_unit_risk_daily").fetchone()[0]
-        if through is None:
-            print("error: marts.fct_unit_risk_daily is empty: run dbt build first")
-            return 2
     run_id = f"cli__{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}"
-    outcome = gate.validate_marts(through, run_id, args.date_from)
+    outcome = validation.validate_marts(run_id)
+    if outcome is None:
+        print("nothing to publish: dbt built no risk day since the last publication (run dbt build first)")
+        return 0
     print(outcome.summary())
     if not outcome.passed:
-        print(f"error: blocking expectations failed; publication stays at {gate.published_through()}")
+        print(f"error: blocking expectations failed; publication stays at {publication.published_through()}")
         return 1
-    print(f"published through {gate.publish(outcome.date_from, outcome.date_to, run_id)}")
+    publication.build_published_models(outcome.days)
+    print(f"published {outcome.days}; pointer at {publication.record_publication(outcome.days, run_id)}")
     return 0
