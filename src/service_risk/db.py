@@ -12,11 +12,21 @@ class DatabaseUnavailable(RuntimeError):
     """PostgreSQL is not reachable with the configured settings."""
 
 
-def connect(logical_name: str, settings: Settings | None = None, **kwargs) -> psycopg.Connection:
+def connect(
+    logical_name: str, settings: Settings | None = None, duty: str | None = None, **kwargs
+) -> psycopg.Connection:
+    """A connection to a project database, as the role of `duty` (settings.DUTIES) or, without one,
+    as the configured user (the superuser that sets up databases and roles; tests)."""
     settings = settings or get_settings()
+    if duty:
+        settings = settings.as_duty(duty)
     try:
         return psycopg.connect(settings.dsn(logical_name), **kwargs)
     except psycopg.OperationalError as exc:
+        if "permission denied" in str(exc):
+            raise DatabaseUnavailable(
+                f"{settings.user} may not connect to database {settings.database(logical_name)}: {exc}"
+            ) from exc
         if "does not exist" in str(exc):
             raise DatabaseUnavailable(
                 f"database {settings.database(logical_name)} does not exist: run `make setup` "

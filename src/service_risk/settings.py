@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 SYSTEM_DATABASES = {
@@ -16,6 +16,10 @@ SYSTEM_DATABASES = {
     "command": "src_command",
 }
 PROJECT_DATABASES = ("warehouse", "airflow", "superset")
+# The warehouse's roles by duty (service-risk init-db creates them; README "Security"): the loader
+# reads the source systems and writes landing and the extraction's bookkeeping in ops; the
+# transformer (dbt, the quality gates, publication) reads landing and owns everything dbt builds.
+DUTIES = ("loader", "transformer")
 
 
 @dataclass(frozen=True)
@@ -59,9 +63,27 @@ class Settings:
         auth = self.user + (f":{self.password}" if self.password else "")
         return f"postgresql+{driver}://{auth}@{self.host}:{self.port}/{self.database(logical_name)}"
 
+    def as_duty(self, duty: str) -> Settings:
+        """The same server as the role of a duty (`SR_<DUTY>_ROLE`, default `<prefix>warehouse_<duty>`),
+        with its generated password (`SR_<DUTY>_PASSWORD`, .local/secrets.env)."""
+        if duty not in DUTIES:
+            raise ValueError(f"unknown duty {duty!r}: one of {', '.join(DUTIES)}")
+        password = os.environ.get(f"SR_{duty.upper()}_PASSWORD")
+        if not password:
+            raise RuntimeError(
+                f"SR_{duty.upper()}_PASSWORD is not set: run scripts/secrets.sh and source scripts/env.sh"
+            )
+        return replace(self, user=duty_role(duty, self.db_prefix), password=password)
+
     @cached_property
     def source_databases(self) -> dict[str, str]:
         return {system: self.database(system) for system in SYSTEM_DATABASES}
+
+
+def duty_role(duty: str, db_prefix: str | None = None) -> str:
+    """The PostgreSQL role of a duty; prefixed like the databases, so test installs never collide."""
+    prefix = os.environ.get("SR_DB_PREFIX", "") if db_prefix is None else db_prefix
+    return os.environ.get(f"SR_{duty.upper()}_ROLE") or f"{prefix}warehouse_{duty}"
 
 
 def get_settings() -> Settings:

@@ -6,10 +6,15 @@ import os
 import socket
 from urllib.parse import urlparse
 
+from psycopg import sql
+
 from service_risk.db import connect, ensure_database
-from service_risk.settings import SYSTEM_DATABASES, Settings, get_settings
+from service_risk.settings import SYSTEM_DATABASES, Settings, duty_role, get_settings
 
 WAREHOUSE_SCHEMAS = ("landing", "staging", "intermediate", "marts", "ops", "quality", "published")
+# The schemas dbt builds into, owned by the transformer role (quality also holds the gates' tables).
+DBT_SCHEMAS = ("staging", "quarantine", "intermediate", "marts", "published", "risk_model")
+PII_SALT_VARIABLE = "SR_PII_HASH_SALT"
 
 OPS_DDL = """
 create sequence if not exists ops.extract_batch_id_seq;
@@ -44,6 +49,59 @@ comment on table ops.extract_batch is
     'new versions landed (row_count = landed rows with this _batch_id).';
 """
 
+# The closed loop's operational tables (service_risk.closed_loop): written by the package, read by dbt.
+CLOSED_LOOP_DDL = """
+create table if not exists ops.episode_feedback (
+    feedback_id bigserial primary key,
+    episode_id text not null,
+    cause text not null,
+    measures text not null,
+    responsible_person text not null,
+    expected_recovery_date date,
+    received_at timestamptz not null default now()
+);
+create index if not exists episode_feedback_episode on ops.episode_feedback (episode_id, received_at);
+comment on table ops.episode_feedback is
+    'Feedback form answers (跟踪反馈), append-only: a later answer for an episode amends the earlier ones.';
+
+create table if not exists ops.sheet_delivery (
+    sheet_id text not null,
+    recipient_staff_id text not null,
+    channel text not null check (channel in ('sms', 'email')),
+    purpose text not null default 'sheet' check (purpose in ('sheet', 'reminder')),
+    recipient_role text not null,
+    address text not null,
+    client_message_id text not null unique,
+    status text not null default 'pending'
+        check (status in ('pending', 'sending', 'sent', 'failed', 'unknown')),
+    attempts integer not null default 0,
+    next_attempt_at timestamptz not null default now(),
+    gateway_message_id text,
+    last_error text,
+    enqueued_at timestamptz not null default now(),
+    sent_at timestamptz,
+    alerted_at timestamptz,
+    primary key (sheet_id, recipient_staff_id, channel, purpose)
+);
+comment on table ops.sheet_delivery is
+    'Outbox of risk report sheets: one row per sheet, recipient, channel and purpose (the sheet to the '
+    'station''s contacts, or the one reminder of overdue feedback to the county''s leader in charge), '
+    'whatever the re-runs. status sending = handed to the gateway or SMTP, not yet recorded (a crash leaves it).';
+
+create table if not exists ops.sheet_delivery_attempt (
+    attempt_id bigserial primary key,
+    sheet_id text not null,
+    recipient_staff_id text not null,
+    channel text not null,
+    purpose text not null,
+    attempted_at timestamptz not null default now(),
+    outcome text not null,
+    detail text
+);
+comment on table ops.sheet_delivery_attempt is 'Every delivery attempt of ops.sheet_delivery and its answer.';
+
+"""
+
 QUALITY_DDL = """
 create table if not exists quality.validation_result (
     result_id bigserial primary key,
@@ -75,6 +133,192 @@ comment on table quality.publication is
 """
 
 
+# The salt of the personal-data hashes (macros/landing.sql `hash_personal`), where only the transformer
+# reads it: the staging views call private.pii_hash_salt(), so the value is in no view definition,
+# compiled file or log, and a BI or loader login cannot read it to reverse the hashes by enumeration.
+PRIVATE_DDL = """
+create schema if not exists private;
+revoke all on schema private from public;
+create table if not exists private.pii_hash_salt (
+    only_row boolean primary key default true check (only_row),
+    salt text not null check (char_length(salt) >= 32)
+);
+revoke all on private.pii_hash_salt from public;
+comment on table private.pii_hash_salt is
+    'The salt of the personal-data hashes (SR_PII_HASH_SALT, set by service-risk init-db); transformer only.';
+create or replace function private.pii_hash_salt() returns text
+language plpgsql stable as $$
+declare
+    value text;
+begin
+    select salt into value from private.pii_hash_salt;
+    if value is null then
+        raise exception 'no PII hash salt: run `service-risk init-db` with SR_PII_HASH_SALT set (scripts/secrets.sh)';
+    end if;
+    return value;
+end
+$$;
+revoke all on function private.pii_hash_salt() from public;
+"""
+
+
+def store_pii_salt(conn) -> None:
+    """Keep this install's salt (scripts/secrets.sh) in the private table; fail without one."""
+    salt = os.environ.get(PII_SALT_VARIABLE)
+    if not salt:
+        raise RuntimeError(
+            f"{PII_SALT_VARIABLE} is not set: run scripts/secrets.sh and source scripts/env.sh"
+        )
+    conn.execute(PRIVATE_DDL)
+    conn.execute(  # a parameter, so the value is not in the statement text (nor in a statement log)
+        "insert into private.pii_hash_salt (salt) values (%s) on conflict (only_row) do update set salt = excluded.salt",
+        (salt,),
+    )
+
+
+def ensure_login_role(conn, role: str, password: str) -> None:
+    """A login role without any attribute beyond login, with this install's password."""
+    if not conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone():
+        conn.execute(sql.SQL("create role {} login").format(sql.Identifier(role)))
+    conn.execute(
+        sql.SQL(
+            "alter role {} with login nosuperuser nocreatedb nocreaterole noreplication nobypassrls password {}"
+        ).format(sql.Identifier(role), sql.Literal(password))
+    )
+
+
+def own_schema(conn, schema: str, role: str) -> None:
+    """Make `role` own the schema and every table, view and free sequence in it (an install whose dbt
+    ran as the superuser before the roles existed: dbt must replace those relations)."""
+    conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+    conn.execute(sql.SQL("alter schema {} owner to {}").format(sql.Identifier(schema), sql.Identifier(role)))
+    own_relations(conn, schema, role, ("r", "p", "v", "m", "S"))
+
+
+def own_relations(
+    conn, schema: str, role: str, relkinds: tuple[str, ...], keep: tuple[str, ...] = ()
+) -> None:
+    """Make `role` own the schema's relations of these kinds but those in `keep` (sequences of a
+    column follow their table)."""
+    relations = conn.execute(
+        """
+        select c.relname, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = %s and c.relkind = any(%s)
+          and pg_get_userbyid(c.relowner) <> %s and c.relname <> all(%s)
+          and not exists (select from pg_depend d where d.classid = 'pg_class'::regclass
+                          and d.objid = c.oid and d.deptype in ('a', 'i'))
+        """,
+        (schema, list(relkinds), role, list(keep)),
+    ).fetchall()
+    kinds = {"r": "table", "p": "table", "v": "view", "m": "materialized view", "S": "sequence"}
+    for name, kind in relations:
+        conn.execute(
+            sql.SQL("alter {} {} owner to {}").format(
+                sql.SQL(kinds[kind]), sql.Identifier(schema, name), sql.Identifier(role)
+            )
+        )
+
+
+def ensure_duty_roles(settings: Settings) -> dict[str, str]:
+    """The loader and transformer logins and their privileges (settings.DUTIES); {duty: role}.
+
+    Re-applied on every init-db: passwords follow .local/secrets.env, and objects created since (the
+    simulator's source tables, landing tables) are covered by grants and default privileges."""
+    roles = {duty: duty_role(duty, settings.db_prefix) for duty in ("loader", "transformer")}
+    loader, transformer = (sql.Identifier(roles[d]) for d in ("loader", "transformer"))
+    admin = sql.Identifier(settings.user)
+    with connect("warehouse", settings, autocommit=True) as conn:
+        for duty, role in roles.items():
+            ensure_login_role(conn, role, settings.as_duty(duty).password)
+    for system in SYSTEM_DATABASES:  # the loader reads the sources; nobody else logs in there
+        with connect(system, settings, autocommit=True) as conn:
+            database = sql.Identifier(settings.database(system))
+            conn.execute(sql.SQL("revoke connect, temporary on database {} from public").format(database))
+            conn.execute(sql.SQL("grant connect on database {} to {}").format(database, loader))
+            conn.execute(sql.SQL("grant usage on schema public to {}").format(loader))
+            conn.execute(sql.SQL("grant select on all tables in schema public to {}").format(loader))
+            conn.execute(
+                sql.SQL(
+                    "alter default privileges for role {} in schema public grant select on tables to {}"
+                ).format(admin, loader)
+            )
+    with connect("warehouse", settings, autocommit=True) as conn:
+        database = sql.Identifier(settings.database("warehouse"))
+        conn.execute(sql.SQL("revoke connect, temporary on database {} from public").format(database))
+        conn.execute(
+            sql.SQL("grant connect, temporary on database {} to {}, {}").format(database, loader, transformer)
+        )
+        # dbt creates a schema it finds missing (a test drops one); the private one it only reads.
+        conn.execute(sql.SQL("grant create on database {} to {}").format(database, transformer))
+        for schema in DBT_SCHEMAS:
+            own_schema(conn, schema, roles["transformer"])
+        # Landing: the loader creates and fills its tables; the transformer reads them, also those an
+        # administrator landed (tests, benchmarks).
+        own_schema(conn, "landing", roles["loader"])
+        conn.execute(sql.SQL("grant usage on schema landing to {}").format(transformer))
+        conn.execute(sql.SQL("grant select on all tables in schema landing to {}").format(transformer))
+        for creator in (loader, admin):
+            conn.execute(
+                sql.SQL(
+                    "alter default privileges for role {} in schema landing grant select on tables to {}"
+                ).format(creator, transformer)
+            )
+        # ops: the loader keeps the extraction's watermarks and batches; dbt reads every ops table.
+        conn.execute(sql.SQL("grant usage on schema ops to {}, {}").format(loader, transformer))
+        conn.execute(
+            sql.SQL("grant select, insert, update on ops.extract_watermark, ops.extract_batch to {}").format(
+                loader
+            )
+        )
+        conn.execute(sql.SQL("grant usage, select on sequence ops.extract_batch_id_seq to {}").format(loader))
+        conn.execute(sql.SQL("grant select on all tables in schema ops to {}").format(transformer))
+        # quality: the gates record results and publication advances the pointer (lock: update);
+        # dbt builds the quality views beside the tables.
+        conn.execute(sql.SQL("grant usage, create on schema quality to {}").format(transformer))
+        # What dbt built there (an install whose dbt ran as the superuser), not the gates' tables.
+        own_relations(
+            conn, "quality", roles["transformer"], ("r", "v", "m"), keep=("validation_result", "publication")
+        )
+        conn.execute(
+            sql.SQL(
+                "grant select, insert on quality.validation_result, quality.publication to {0}; "
+                "grant update on quality.publication to {0}; "
+                "grant usage on all sequences in schema quality to {0}"
+            ).format(transformer)
+        )
+        store_pii_salt(conn)
+        conn.execute(
+            sql.SQL(
+                "grant usage on schema private to {0}; grant select on private.pii_hash_salt to {0}; "
+                "grant execute on function private.pii_hash_salt() to {0}"
+            ).format(transformer)
+        )
+        reader = sql.Identifier(bi_reader_role(settings))
+        ensure_bi_reader_role(conn, bi_reader_role(settings))
+        conn.execute(sql.SQL("grant connect on database {} to {}").format(database, reader))
+        conn.execute(sql.SQL("grant usage on schema published, quality to {}").format(reader))
+        # The BI reader sees what dbt publishes as the transformer builds it (dbt grants it too).
+        conn.execute(
+            sql.SQL(
+                "alter default privileges for role {} in schema published grant select on tables to {}"
+            ).format(transformer, reader)
+        )
+    return roles
+
+
+def bi_reader_role(settings: Settings | None = None) -> str:
+    """The role BI tools read the warehouse as (`SUPERSET_WAREHOUSE_ROLE`, per database prefix)."""
+    settings = settings or get_settings()
+    return os.environ.get("SUPERSET_WAREHOUSE_ROLE") or f"{settings.db_prefix}superset_reader"
+
+
+def ensure_bi_reader_role(conn, role: str) -> None:
+    """Create the BI reader role without login if it is missing: dbt grants it select on the published
+    models, so it must exist before the first publication; Superset's setup gives it a password."""
+    if not conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone():
+        conn.execute(sql.SQL("create role {} nologin").format(sql.Identifier(role)))
+
+
 def init_databases(settings: Settings | None = None) -> list[str]:
     """Create every project database and the warehouse schemas; return the names created."""
     settings = settings or get_settings()
@@ -87,7 +331,9 @@ def init_databases(settings: Settings | None = None) -> list[str]:
         for schema in WAREHOUSE_SCHEMAS:
             conn.execute(f"create schema if not exists {schema}")
         conn.execute(OPS_DDL)
+        conn.execute(CLOSED_LOOP_DDL)
         conn.execute(QUALITY_DDL)  # gate results and the publication pointer
+    ensure_duty_roles(settings)
     return created
 
 

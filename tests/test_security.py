@@ -1,0 +1,267 @@
+"""Least privilege and personal data (issue 13), on the simulated warehouse of tests/test_dbt_risk_model.py.
+
+Each role connects (or, for the BI reader, which may have no login before Superset's setup, is
+assumed with SET ROLE) and must be able to do its duty and nothing beyond it. The PII salt is in no
+view or function definition and no file of the state directory. The personal-data scan samples the
+values of every column the BI reader can read, as that role, and looks for the names, mobiles,
+ID numbers and addresses the source systems hold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from service_risk.db import DatabaseUnavailable, connect
+from service_risk.setup_db import bi_reader_role
+from service_risk.sources import SOURCE_TABLES
+from tests.conftest import query, run_dbt
+from tests.test_dbt_risk_model import warehouse  # noqa: F401  (the module's fixture, reused)
+
+# Schemas whose rows are personal or raw: the BI reader must not read a single relation in them.
+NOT_FOR_BI = ("landing", "staging", "quarantine", "intermediate", "marts", "risk_model", "ops", "private")
+MOBILE = re.compile(r"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])")
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
+ADDRESS = re.compile(r"(路|街|大道|村)[0-9]+号")
+SAMPLE_ROWS = 5000
+# A feedback answer as a station writes it: the person responsible and a phone number in the text.
+FEEDBACK_PHONE = "13912345678"
+
+
+def denied(conn: psycopg.Connection, statement: str) -> bool:
+    """True when the statement fails for lack of privilege (rolled back either way)."""
+    try:
+        with conn.transaction():
+            conn.execute(statement)
+    except psycopg.errors.InsufficientPrivilege:
+        return True
+    return False
+
+
+def as_duty(duty: str, database: str = "warehouse") -> psycopg.Connection:
+    return connect(database, duty=duty)
+
+
+@pytest.fixture
+def bi_reader():
+    """An administrator's connection that has become the BI reader role (SET ROLE: its privileges only)."""
+    with connect("warehouse") as conn:
+        conn.execute(sql.SQL("set role {}").format(sql.Identifier(bi_reader_role())))
+        yield conn
+
+
+def relations(schema: str) -> list[str]:
+    return [
+        name
+        for (name,) in query(
+            "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+            "where n.nspname = %s and c.relkind in ('r', 'p', 'v', 'm') order by 1",
+            (schema,),
+        )
+    ]
+
+
+def landing_table(name: str) -> str:
+    [table] = [t for t in SOURCE_TABLES if t.name == name and t.system == "marketing"]
+    return f"landing.{table.landing_name}"
+
+
+def test_every_pipeline_object_belongs_to_its_role_not_the_superuser(warehouse):  # noqa: F811
+    owners = dict(
+        query(
+            "select n.nspname || '.' || c.relname, pg_get_userbyid(c.relowner) from pg_class c "
+            "join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p', 'v', 'm') "
+            "and n.nspname in ('landing', 'staging', 'quarantine', 'intermediate', 'marts', 'published', "
+            "'risk_model')"
+        )
+    )
+    loader, transformer = os.environ["SR_LOADER_ROLE"], os.environ["SR_TRANSFORMER_ROLE"]
+    assert len(owners) > 60
+    wrong = {
+        relation: owner
+        for relation, owner in owners.items()
+        if owner != (loader if relation.startswith("landing.") else transformer)
+    }
+    assert not wrong
+    attributes = query(
+        "select rolname, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls from pg_roles where rolname = any(%s)",
+        ([loader, transformer, bi_reader_role()],),
+    )
+    assert len(attributes) == 3 and all(not any(flags) for _, *flags in attributes)
+
+
+def test_bi_reader_reads_published_and_nothing_raw(warehouse, bi_reader):  # noqa: F811
+    assert bi_reader.execute("select count(*) from published.unit_risk_daily").fetchone()[0] > 0
+    readable_raw = []
+    for schema in NOT_FOR_BI:
+        for name in relations(schema):
+            if not denied(bi_reader, f'select 1 from {schema}."{name}" limit 1'):
+                readable_raw.append(f"{schema}.{name}")
+    assert not readable_raw
+    assert sum(len(relations(schema)) for schema in NOT_FOR_BI) > 60  # the probe reached the raw schemas
+    assert denied(bi_reader, "select private.pii_hash_salt()")
+    assert denied(bi_reader, "create table published.bi_was_here (x int)")
+    assert denied(bi_reader, "delete from published.unit_risk_daily")
+
+
+def test_loader_reads_the_sources_and_writes_only_landing_and_extraction_bookkeeping(warehouse):  # noqa: F811
+    for system in ("marketing", "appeals", "command"):
+        [table] = [t for t in SOURCE_TABLES if t.system == system][:1]
+        with as_duty("loader", system) as source:
+            assert source.execute(f"select count(*) from public.{table.name}").fetchone()[0] > 0
+            assert denied(source, f"delete from public.{table.name}")
+    with as_duty("loader") as conn:
+        landing = landing_table("staff")
+        assert conn.execute(f"select count(*) from {landing}").fetchone()[0] > 0
+        assert not denied(conn, "update ops.extract_watermark set high_water = high_water")
+        assert not denied(conn, "create table landing.loader_probe (x int)")
+        for statement in (
+            "create table staging.loader_probe (x int)",
+            "select 1 from staging.stg_marketing__staff_members limit 1",
+            "select 1 from marts.dim_org_unit limit 1",
+            "select 1 from published.unit_risk_daily limit 1",
+            "insert into quality.publication (published_through) values (current_date)",
+            "select 1 from ops.episode_feedback limit 1",
+            "select private.pii_hash_salt()",
+            "select salt from private.pii_hash_salt",
+        ):
+            assert denied(conn, statement), statement
+
+
+def test_transformer_reads_landing_never_the_sources_nor_writes_landing(warehouse):  # noqa: F811
+    for system in ("marketing", "appeals", "command"):
+        with pytest.raises(DatabaseUnavailable, match="may not connect"):
+            as_duty("transformer", system).close()
+    with as_duty("transformer") as conn:
+        landing = landing_table("staff")
+        assert conn.execute(f"select count(*) from {landing}").fetchone()[0] > 0
+        assert conn.execute("select count(*) from ops.episode_feedback").fetchone()[0] >= 0
+        assert len(conn.execute("select private.pii_hash_salt()").fetchone()[0]) >= 32
+        for statement in (
+            f"delete from {landing}",
+            f"insert into {landing} (_batch_id) values (0)",
+            "update ops.extract_watermark set high_water = high_water",
+            "delete from ops.episode_feedback",
+            "update private.pii_hash_salt set salt = salt",
+        ):
+            assert denied(conn, statement), statement
+
+
+def test_the_salt_is_in_no_definition_and_no_file_of_the_state_directory(warehouse):  # noqa: F811
+    salt = os.environ["SR_PII_HASH_SALT"]
+    assert len(salt) >= 32 and salt != "service-risk"
+    assert query("select salt from private.pii_hash_salt") == [(salt,)]
+    # The hashes do use it: the staging hash of a landed mobile is the salted SHA-256.
+    mobile, staff_id = query(
+        f"select mobile::text, staff_id::text from {landing_table('staff')} where mobile ~ '^1[3-9][0-9]{{9}}$' limit 1"
+    )[0]
+    [(hashed,)] = query(
+        "select mobile_hash from staging.stg_marketing__staff_members where staff_id::text = %s", (staff_id,)
+    )
+    assert hashed == query("select encode(sha256(convert_to(%s || %s, 'UTF8')), 'hex')", (salt, mobile))[0][0]
+    definitions = query(
+        "select schemaname || '.' || viewname from pg_views where position(%s in definition) > 0 "
+        "union all select schemaname || '.' || matviewname from pg_matviews where position(%s in definition) > 0 "
+        "union all select proname from pg_proc where position(%s in prosrc) > 0",
+        (salt, salt, salt),
+    )
+    assert definitions == []
+    assert (
+        query(
+            "select count(*) from pg_views where schemaname = 'staging' and definition like '%%pii_hash_salt()%%'"
+        )[0][0]
+        >= 4
+    )
+    state_dir = Path(os.environ["SR_STATE_DIR"])
+    files = [path for path in state_dir.rglob("*") if path.is_file()]
+    assert any(path.suffix == ".sql" for path in files), "no compiled SQL under the state directory"
+    assert [path for path in files if salt.encode() in path.read_bytes()] == []
+
+
+@pytest.fixture(scope="module")
+def feedback_with_personal_data(warehouse):  # noqa: F811
+    """Feedback answers as stations write them, naming the person responsible (a station staff member)
+    and a phone number in the free text, built and published like every day's feedback."""
+    from tests.test_closed_loop import CLOSED_LOOP, publish_every_day
+
+    episodes = query(
+        "select episode_id, last_sheet_on from marts.fct_risk_episode order by episode_id limit 5"
+    )
+    assert episodes, "no warning episode in the simulated province"
+    [(person,)] = query(
+        f"select staff_name from {landing_table('staff')} where char_length(staff_name) = 3 limit 1"
+    )
+    with connect("warehouse") as conn:
+        for episode_id, sheet_on in episodes:
+            conn.execute(
+                "insert into ops.episode_feedback (episode_id, cause, measures, responsible_person,"
+                " expected_recovery_date, received_at) values (%s, %s, %s, %s, %s, %s at time zone 'Asia/Shanghai')",
+                (
+                    episode_id,
+                    f"线路老化，{person}巡视发现",
+                    f"已由{person}负责整改，联系电话{FEEDBACK_PHONE}",
+                    person,
+                    sheet_on + dt.timedelta(days=7),
+                    dt.datetime.combine(sheet_on + dt.timedelta(days=1), dt.time(10)),
+                ),
+            )
+    run_dbt("build", "--select", f"'{CLOSED_LOOP}'")
+    publish_every_day()
+    assert (
+        query("select count(*) from published.episode_timeline where feedback_measures is not null")[0][0] > 0
+    )
+    return person
+
+
+def person_names() -> set[str]:
+    """Every person's name the source systems hold (customers, staff, unit contacts)."""
+    names = set()
+    for table, column in (("customer", "customer_name"), ("staff", "staff_name")):
+        names |= {name for (name,) in query(f"select distinct {column} from {landing_table(table)}") if name}
+    return names
+
+
+def substrings(value: str, length: int) -> set[str]:
+    return {value[i : i + length] for i in range(len(value) - length + 1)}
+
+
+def test_no_personal_data_in_any_value_the_bi_reader_can_read(feedback_with_personal_data, bi_reader):
+    names = person_names()
+    assert feedback_with_personal_data in names and len(names) > 1000
+    long_names = {name for name in names if len(name) >= 3}
+    columns = bi_reader.execute(
+        "select c.table_schema, c.table_name, c.column_name from information_schema.columns c "
+        "join pg_namespace n on n.nspname = c.table_schema "
+        "join pg_class r on r.relnamespace = n.oid and r.relname = c.table_name "
+        "where has_column_privilege(r.oid, c.column_name, 'select') "
+        "and c.table_schema not in ('pg_catalog', 'information_schema') order by 1, 2, 3"
+    ).fetchall()
+    assert {schema for schema, _, _ in columns} <= {"published", "quality"}
+    assert len(columns) > 100
+    findings = []
+    for schema, table, column in columns:
+        values = bi_reader.execute(
+            sql.SQL("select distinct {}::text from {} where {} is not null limit {}").format(
+                sql.Identifier(column), sql.Identifier(schema, table), sql.Identifier(column), SAMPLE_ROWS
+            )
+        ).fetchall()
+        for (value,) in values:
+            kinds = [
+                kind
+                for kind, found in (
+                    ("mobile", MOBILE.search(value)),
+                    ("id number", ID_NUMBER.search(value)),
+                    ("address", ADDRESS.search(value)),
+                    ("name", value in names or not long_names.isdisjoint(substrings(value, 3))),
+                )
+                if found
+            ]
+            if kinds:
+                findings.append(f"{schema}.{table}.{column}: {'/'.join(kinds)} in {value[:60]!r}")
+    assert not findings, "\n".join(findings[:30])
