@@ -14,9 +14,7 @@ scripts/superset_up.sh); the scale is whatever `make demo` simulated.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import os
 import statistics
 import sys
 import time
@@ -24,17 +22,9 @@ from pathlib import Path
 
 import psycopg
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def load_setup():
-    spec = importlib.util.spec_from_file_location(
-        "sr_superset_setup", ROOT / "superset" / "setup_superset.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+from service_risk.bi.bundle import bundle_configs
+from service_risk.bi.client import SupersetClient
+from service_risk.bi.config import ADMIN_USER, SupersetSettings
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -46,19 +36,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--url", default=f"http://127.0.0.1:{os.environ.get('SUPERSET_PORT', '8088')}")
+    parser.add_argument("--url", default=None, help="Superset's URL (default: SUPERSET_PORT on 127.0.0.1)")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--user", default="admin", help="admin, or a city user to include its RLS filter")
+    parser.add_argument("--user", default=ADMIN_USER, help="admin, or a city user to include its RLS filter")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
-    setup = load_setup()
-    password = os.environ[
-        "SUPERSET_ADMIN_PASSWORD" if args.user == "admin" else "SUPERSET_CITY_USER_PASSWORD"
-    ]
-    client = setup.SupersetClient(args.url, args.user, password)
-    charts = setup.bundle_uuids("charts")
+    settings = SupersetSettings.from_env(args.url)
+    password = settings.admin_password if args.user == ADMIN_USER else settings.password_for(args.user)
+    client = SupersetClient(settings.url, args.user, password)
+    charts = bundle_configs("charts")
     ids = {
         row["uuid"]: row["id"]
         for row in client.list_all("/api/v1/chart/", columns=["id", "uuid"])
@@ -66,11 +54,11 @@ def main() -> int:
     }
     # As Superset's own read-only role: the same privileges and settings.
     reader = {
-        "host": os.environ.get("PGHOST", "127.0.0.1"),
-        "port": os.environ.get("PGPORT", "5432"),
-        "user": os.environ["SUPERSET_WAREHOUSE_ROLE"],
-        "password": os.environ["SUPERSET_WAREHOUSE_PASSWORD"],
-        "dbname": os.environ.get("SR_DB_PREFIX", "") + "warehouse",
+        "host": settings.db.host,
+        "port": settings.db.port,
+        "user": settings.reader_role,
+        "password": settings.reader_password,
+        "dbname": settings.db.database("warehouse"),
         "autocommit": True,
     }
     with psycopg.connect(**reader) as warehouse:

@@ -1,10 +1,10 @@
-"""Publication benchmark: what the gated copy into `published.*` costs (issue 4).
+"""Publication benchmark: what building the published dbt models costs (issue 4, issue 11).
 
-Against an existing warehouse (the demo's, after `make demo`), inside transactions that are
-rolled back, so the published tables and the pointer stay as they are. Prints, for N repeats:
-the daily publication (the last 1 + lookback days replaced), a full copy (a changed contract),
-and a plain `create table as select` of the same rows (logged, no index) for the ratio.
-    python bench/bench_publish.py --repeats 5
+Against an existing warehouse (the demo's, after `make demo`): publishes again days that are already
+published (up to the pointer, so dashboards show the same rows afterwards), N times each: the daily
+publication (the last 4 days replaced, then the dashboards' tables), a full rebuild (a changed
+contract), and, for the ratio, a plain `create table as select` of the two marts (rolled back).
+    python bench/bench_publish.py --repeats 3
 """
 
 from __future__ import annotations
@@ -15,59 +15,56 @@ import statistics
 import time
 
 from service_risk.db import connect
-from service_risk.quality import gate, suites
+from service_risk.dbt_manifest import run_dbt
+from service_risk.quality import publication
+
+DAILY_DAYS = 4  # the day that just ended and a lookback of 3
 
 
-def timed(conn, action) -> float:
+def seconds_of(action) -> float:
     started = time.perf_counter()
     action()
-    seconds = time.perf_counter() - started
-    conn.rollback()
-    return seconds
+    return time.perf_counter() - started
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    lookback = int(suites.dbt_vars()["risk_lookback_days"])
     with connect("warehouse") as conn:
-        last = conn.execute("select max(risk_date) from marts.fct_unit_risk_daily").fetchone()[0]
+        last = publication.published_through(conn)
         if last is None:
-            raise SystemExit("marts.fct_unit_risk_daily is empty: run `make demo` first")
+            raise SystemExit("nothing is published yet: run `make demo` first")
         rows = {
-            mart: conn.execute(f"select count(*) from {mart}").fetchone()[0]
-            for mart in gate.PUBLISHED_TABLES.values()
+            mart: conn.execute(f"select count(*) from {mart} where risk_date <= %s", (last,)).fetchone()[0]
+            for mart in publication.PUBLISHED_FACTS.values()
         }
-        conn.commit()
-        day_from = last - dt.timedelta(days=lookback)
+    daily = publication.DayRange(last - dt.timedelta(days=DAILY_DAYS - 1), last)
+    selector = ["run", "--selector", publication.PUBLICATION_SELECTOR, "--quiet"]
 
-        def full_copy() -> None:
-            for table in gate.PUBLISHED_TABLES:
-                conn.execute(f"drop table if exists {table}")
-            gate.copy_published_days(conn, dt.date.min, last)
-
-        def plain_ctas() -> None:
-            for index, mart in enumerate(gate.PUBLISHED_TABLES.values()):
+    def plain_ctas() -> None:
+        with connect("warehouse") as conn:
+            for index, mart in enumerate(publication.PUBLISHED_FACTS.values()):
                 conn.execute(f"create table published.bench_ctas_{index} as select * from {mart}")
+            conn.rollback()
 
-        figures = {
-            f"daily ({lookback + 1} days replaced)": [
-                timed(conn, lambda: gate.copy_published_days(conn, day_from, last))
-                for _ in range(args.repeats)
-            ],
-            "full copy (recreated)": [timed(conn, full_copy) for _ in range(args.repeats)],
-            "plain create table as select": [timed(conn, plain_ctas) for _ in range(args.repeats)],
-        }
-    print(f"marts: {', '.join(f'{m} {n:,} rows' for m, n in rows.items())}; last day {last}")
+    figures = {
+        f"daily ({DAILY_DAYS} days replaced)": [
+            seconds_of(lambda: run_dbt(selector, publication.dbt_vars(daily))) for _ in range(args.repeats)
+        ],
+        "full rebuild": [
+            seconds_of(lambda: run_dbt([*selector, "--full-refresh"], publication.dbt_vars(daily)))
+            for _ in range(args.repeats)
+        ],
+        "plain create table as select": [seconds_of(plain_ctas) for _ in range(args.repeats)],
+    }
+    print(f"published facts: {', '.join(f'{m} {n:,} rows' for m, n in rows.items())}; through {last}")
     for name, values in figures.items():
         print(f"{name:32} median {statistics.median(values):6.2f} s  max {max(values):6.2f} s")
-    full, plain = (
-        statistics.median(figures[k]) for k in ("full copy (recreated)", "plain create table as select")
-    )
-    print(f"full copy / plain CTAS: {full / plain:.2f}x")
+    daily_s, full, plain = (statistics.median(v) for v in figures.values())
+    print(f"daily / full rebuild: {daily_s / full:.2f}x; full rebuild / plain CTAS: {full / plain:.2f}x")
 
 
 if __name__ == "__main__":

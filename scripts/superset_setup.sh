@@ -10,7 +10,8 @@ if [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
 fi
 mkdir -p "$SUPERSET_HOME" "$SR_STATE_DIR/logs"
 log="$SR_STATE_DIR/logs/superset-setup.log"
-if ! "$ROOT/.venv/superset/bin/python" "$ROOT/superset/setup_superset.py" prepare > "$log" 2>&1; then
+# service-risk runs the migration step in .venv/superset itself (service_risk.bi.superset_metadata).
+if ! service-risk superset prepare > "$log" 2>&1; then
   tail -30 "$log" >&2
   exit 1
 fi

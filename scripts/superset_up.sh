@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start Superset (gunicorn web server + Celery worker) in its own process group, wait
-# until healthy, apply the asset bundle, roles, RLS and users, and say how to log in.
+# until healthy, apply the asset bundle, roles, RLS, users and subscriptions (removing what
+# the files no longer name), and say how to log in.
 # SUPERSET_PROVISION=0 skips the provisioning; SUPERSET_CELERY_WORKER=0 the worker and beat.
 # Exactly one Celery beat (reports.scheduler every minute) runs with the worker.
 set -euo pipefail
@@ -27,7 +28,7 @@ else
   fi
   # gevent workers: dashboards fire many chart requests at once. One session per
   # service, so `make stop` (kill -- -pgid) ends the web server, worker and beat together.
-  setsid bash -c "$worker exec '$bin/gunicorn' --bind 127.0.0.1:$port --workers 2 --worker-class gevent \
+  setsid bash -c "$worker exec '$bin/gunicorn' --bind $SUPERSET_HOST:$port --workers 2 --worker-class gevent \
     --timeout 120 --no-control-socket --limit-request-line 0 --limit-request-field_size 0 'superset.app:create_app()'" \
     > "$log" 2>&1 < /dev/null &
   echo $! > "$pidfile"
@@ -35,7 +36,9 @@ fi
 healthy=0
 for _ in $(seq 1 90); do
   if curl -fsS "$url/health" >/dev/null 2>&1; then healthy=1; break; fi
-  if ! kill -0 -- "-$(cat "$pidfile")" 2>/dev/null; then break; fi
+  # The leader itself, not its group: right after the start the child may not have called
+  # setsid yet, and a loaded machine saw the group missing and gave up on a healthy start.
+  if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then break; fi
   sleep 1
 done
 if [ "$healthy" != 1 ]; then
@@ -44,11 +47,12 @@ if [ "$healthy" != 1 ]; then
   exit 1
 fi
 if [ "${SUPERSET_PROVISION:-1}" != 0 ]; then
-  "$bin/python" "$ROOT/superset/setup_superset.py" provision --url "$url"
+  service-risk superset provision --url "$url"
 fi
 echo "Superset: $url  (user admin; password SUPERSET_ADMIN_PASSWORD in .local/secrets.env;"
-echo "  city users city_<org_code> and 'province' use SUPERSET_CITY_USER_PASSWORD)"
-echo "  省级总览            $url/superset/dashboard/province-overview/"
-echo "  地市区县供电所钻取  $url/superset/dashboard/risk-drill-down/"
-echo "  供电所风险详情      $url/superset/dashboard/station-detail/"
+echo "  every other login its own: service-risk superset password <username>)"
+for dashboard in "$ROOT"/superset/assets/dashboards/*.yaml; do  # every dashboard of the bundle
+  title="$(sed -n 's/^dashboard_title: *//p' "$dashboard" | tr -d "'\"")"
+  echo "  $title: $url/superset/dashboard/$(sed -n 's/^slug: *//p' "$dashboard")/"
+done
 echo "Stop it with: make stop"

@@ -1,7 +1,7 @@
 """Superset configuration: everything comes from the environment (scripts/env.sh).
 
-No secret has a default: Superset refuses to start without SUPERSET_SECRET_KEY
-(scripts/secrets.sh generates it once into .local/secrets.env).
+No secret has a default: Superset refuses to start without SUPERSET_SECRET_KEY and its three
+JWT secrets (scripts/secrets.sh generates them once into .local/secrets.env, all different).
 """
 
 from __future__ import annotations
@@ -11,6 +11,11 @@ from datetime import timedelta
 from typing import ClassVar
 
 from celery.schedules import crontab
+from flask import request
+from flask_appbuilder.security.api import SecurityApi
+from flask_appbuilder.security.manager import AUTH_LDAP, AUTH_OAUTH
+from flask_appbuilder.utils.limit import Limit
+from superset.security import SupersetSecurityManager
 from superset.tasks.types import ExecutorType
 
 
@@ -22,9 +27,15 @@ def _env(name: str) -> str:
 
 
 SECRET_KEY = _env("SUPERSET_SECRET_KEY")
-# Only used if async queries are switched on; never the shipped test default.
-GLOBAL_ASYNC_QUERIES_JWT_SECRET = SECRET_KEY
-GUEST_TOKEN_JWT_SECRET = SECRET_KEY
+# Set only while `scripts/secrets.sh --rotate SUPERSET_SECRET_KEY` re-encrypts the metadata.
+PREVIOUS_SECRET_KEY = os.environ.get("SUPERSET_PREVIOUS_SECRET_KEY") or None
+# Each token its own key: a leaked guest or async-query key must not sign API logins or sessions.
+JWT_SECRET_KEY = _env("SUPERSET_JWT_SECRET_KEY")  # the API's access tokens (flask-jwt-extended)
+GUEST_TOKEN_JWT_SECRET = _env("SUPERSET_GUEST_TOKEN_JWT_SECRET")
+GLOBAL_ASYNC_QUERIES_JWT_SECRET = _env("SUPERSET_ASYNC_QUERIES_JWT_SECRET")
+_keys = [SECRET_KEY, JWT_SECRET_KEY, GUEST_TOKEN_JWT_SECRET, GLOBAL_ASYNC_QUERIES_JWT_SECRET]
+if len(set(_keys)) != len(_keys):
+    raise RuntimeError("Superset's secret key and JWT secrets must differ: run scripts/secrets.sh --rotate")
 SQLALCHEMY_DATABASE_URI = _env("SUPERSET_DATABASE_URI")
 DATA_DIR = os.environ.get("SUPERSET_HOME", os.path.expanduser("~/.superset"))
 
@@ -119,9 +130,88 @@ TALISMAN_CONFIG = {
     "force_https": False,
     "session_cookie_secure": False,
 }
-# The setup and the tests log in a few users in quick succession.
-AUTH_RATE_LIMITED = False
-RATELIMIT_ENABLED = False
+# Sessions end: the browser's after SUPERSET_SESSION_HOURS (default a working day), API
+# tokens after 15 minutes (flask-jwt-extended's default, kept).
+PERMANENT_SESSION_LIFETIME = timedelta(hours=float(os.environ.get("SUPERSET_SESSION_HOURS", "10")))
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Login rate limiting, counted in Redis so the web workers share it (keys carry the prefix).
+# The login form: AUTH_RATE_LIMIT per client address. The API login (/api/v1/security/login):
+# failed attempts per address and username, so a script that mistypes one password is stopped
+# without locking out the provisioning's many correct logins. Behind a reverse proxy set
+# ENABLE_PROXY_FIX, or every user shares the proxy's address.
+RATELIMIT_ENABLED = True
+RATELIMIT_STORAGE_URI = REDIS_URL
+RATELIMIT_KEY_PREFIX = f"superset_{_prefix}ratelimit"
+RATELIMIT_APPLICATION = os.environ.get("SUPERSET_RATE_LIMIT", "50 per second")
+AUTH_RATE_LIMITED = True
+AUTH_RATE_LIMIT = os.environ.get("SUPERSET_LOGIN_RATE_LIMIT", "10 per minute")
+API_LOGIN_FAILURE_LIMIT = os.environ.get("SUPERSET_API_LOGIN_FAILURE_LIMIT", "5 per 5 minutes")
+
+
+def _login_key() -> str:
+    from flask import request
+
+    body = request.get_json(silent=True) or {}
+    return f"{request.remote_addr}/{body.get('username', '') if isinstance(body, dict) else ''}"
+
+
+class _LimitedSecurityApi(SecurityApi):
+    limits: ClassVar[list] = [
+        Limit(
+            API_LOGIN_FAILURE_LIMIT,
+            key_func=_login_key,
+            methods=("POST",),
+            exempt_when=lambda: not request.path.endswith("/login"),
+            deduct_when=lambda response: response.status_code != 200,
+        )
+    ]
+
+
+class _SecurityManager(SupersetSecurityManager):
+    security_api = _LimitedSecurityApi
+
+
+CUSTOM_SECURITY_MANAGER = _SecurityManager
+
+# Company sign-in instead of Superset's own passwords (README "Security"): SUPERSET_AUTH=ldap or
+# oauth. Users then sign in with their staff id: the managers' logins provisioned from the unit
+# contacts (username = staff id) keep their roles; other people get SUPERSET_AUTH_DEFAULT_ROLE
+# (dashboards, no data) until given a region role. The admin and region logins that provisioning
+# and reports use keep their generated passwords through the API (provider "db").
+_auth = os.environ.get("SUPERSET_AUTH", "db")
+if _auth in ("ldap", "oauth"):
+    AUTH_USER_REGISTRATION = True
+    AUTH_USER_REGISTRATION_ROLE = os.environ.get("SUPERSET_AUTH_DEFAULT_ROLE", "sr_viewer")
+    AUTH_ROLES_SYNC_AT_LOGIN = False  # roles come from provisioning, not from the directory
+if _auth == "ldap":
+    AUTH_TYPE = AUTH_LDAP
+    AUTH_LDAP_SERVER = _env("SUPERSET_LDAP_SERVER")  # e.g. ldaps://ldap.company.internal:636
+    AUTH_LDAP_SEARCH = _env("SUPERSET_LDAP_SEARCH")  # e.g. ou=staff,dc=company,dc=internal
+    AUTH_LDAP_UID_FIELD = os.environ.get("SUPERSET_LDAP_UID_FIELD", "employeeNumber")  # = staff id
+    AUTH_LDAP_BIND_USER = os.environ.get("SUPERSET_LDAP_BIND_USER", "")
+    AUTH_LDAP_BIND_PASSWORD = os.environ.get("SUPERSET_LDAP_BIND_PASSWORD", "")
+    AUTH_LDAP_FIRSTNAME_FIELD = os.environ.get("SUPERSET_LDAP_FIRSTNAME_FIELD", "displayName")
+    AUTH_LDAP_EMAIL_FIELD = os.environ.get("SUPERSET_LDAP_EMAIL_FIELD", "mail")
+elif _auth == "oauth":
+    AUTH_TYPE = AUTH_OAUTH
+    OAUTH_PROVIDERS = [
+        {
+            "name": os.environ.get("SUPERSET_OAUTH_NAME", "company"),
+            "icon": "fa-key",
+            "token_key": "access_token",
+            "remote_app": {
+                "client_id": _env("SUPERSET_OAUTH_CLIENT_ID"),
+                "client_secret": _env("SUPERSET_OAUTH_CLIENT_SECRET"),
+                # OpenID Connect discovery, e.g. https://sso.company.internal/.well-known/openid-configuration
+                "server_metadata_url": _env("SUPERSET_OAUTH_METADATA_URL"),
+                "client_kwargs": {"scope": "openid profile email"},
+            },
+        }
+    ]
+elif _auth != "db":
+    raise RuntimeError(f"SUPERSET_AUTH={_auth!r}: use db, ldap or oauth")
 
 # Nobody but the setup may add database connections, and only to PostgreSQL.
 PREVENT_UNSAFE_DB_CONNECTIONS = True

@@ -2,34 +2,29 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+from service_risk.bi.access import load_access
+from service_risk.bi.org_units import org_units
 from service_risk.db import drop_database
 from tests.conftest import ARTIFACTS, ROOT
 
-SUPERSET_PYTHON = ROOT / ".venv" / "superset" / "bin" / "python"
-SETUP_SCRIPT = ROOT / "superset" / "setup_superset.py"
 LOGS = ARTIFACTS / "superset"
 # Small but complete: every city, county and station level, and over a month of days so
 # that "against the previous month" has a previous month.
 SIMULATION = ["--days", "40", "--end-date", "2026-11-20", "--scale", "0.05", "--seed", "11"]
 
 
-def load_setup_module():
-    """superset/setup_superset.py without importing Superset (the client part is stdlib+requests)."""
-    spec = importlib.util.spec_from_file_location("sr_superset_setup", SETUP_SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+def region_username(org_code: str) -> str:
+    """The login superset/access.yaml gives an org unit (province or city) of the test warehouse."""
+    units = org_units()
+    return load_access(units).username_for(next(unit for unit in units if unit.code == org_code))
 
 
 def run_logged(
@@ -106,10 +101,14 @@ class SupersetServer:
     def start(self) -> None:
         run_logged("superset-up", ["bash", "-c", ". scripts/env.sh && scripts/superset_up.sh"], 300, self.env)
 
-    def provision(self, name: str) -> str:
-        command = [str(SUPERSET_PYTHON), str(SETUP_SCRIPT), "provision", "--url", self.url]
+    def provision(self, name: str, *args: str, env: dict | None = None) -> str:
+        """`service-risk superset provision` against this server, as superset_up.sh runs it."""
+        command = ["service-risk", "superset", "provision", "--url", self.url, *args]
         return run_logged(
-            name, ["bash", "-c", ". scripts/env.sh && exec " + " ".join(command)], 300, self.env
+            name,
+            ["bash", "-c", '. scripts/env.sh && exec "$@"', "provision", *command],
+            300,
+            {**self.env, **(env or {})},
         )
 
     def stop(self) -> None:

@@ -15,15 +15,17 @@ from email import policy
 
 import psycopg
 import pytest
+import yaml
 from aiosmtpd.controller import Controller
 
+from service_risk.bi.client import SupersetClient
+from service_risk.bi.config import ACCESS_FILE, ADMIN_USER, SUBSCRIPTIONS_FILE
 from tests.conftest import ARTIFACTS, query
 from tests.offline import intranet_browser, mail_as_page
-from tests.superset_fixtures import SupersetServer, build_test_warehouse, free_port, load_setup_module
+from tests.superset_fixtures import SupersetServer, build_test_warehouse, free_port, region_username
 
 pytestmark = pytest.mark.slow
 
-setup = load_setup_module()
 DATA_ENGINEERS = "de-oncall@service-risk.invalid,de-lead@service-risk.invalid"
 SUBJECT_PREFIX = "[风险看板]"
 MAIL_WAIT = 240  # seconds: up to a minute until the beat's next tick, then the render
@@ -93,7 +95,7 @@ def superset(sink):
 
 @pytest.fixture(scope="module")
 def admin(superset):
-    return setup.SupersetClient(superset.url, setup.ADMIN_USER, os.environ["SUPERSET_ADMIN_PASSWORD"])
+    return SupersetClient(superset.url, ADMIN_USER, os.environ["SUPERSET_ADMIN_PASSWORD"])
 
 
 def metadata(sql: str, params=()) -> list[tuple]:
@@ -268,4 +270,115 @@ def test_city_report_alert_and_failure_reach_the_mailbox(superset, admin, sink, 
         "where l.id > %s and l.action = 'ChartDataRestApi.data' and l.dashboard_id = %s",
         (last_log, dashboard_id),
     )
-    assert readers == [(setup.CITY_USER_PREFIX + code,)]
+    assert readers == [(region_username(code),)]
+
+
+def names(client, path: str, key: str = "name") -> set[str]:
+    return set(client.ids_by(path, key))
+
+
+def test_entries_removed_from_the_files_are_removed_from_superset(superset, admin, tmp_path):
+    """As code means reconciled: a report, an RLS rule, a role and a data engineer dropped from
+    the files (and the environment) are gone after the next provision, hand-made objects stay,
+    and putting the entries back brings the objects back. Dropped here: the province's weekly
+    report, the cities' alerts (with their charts), the province's RLS rule and region role (its
+    login keeps viewer and subscriber)."""
+    province_report = reports(admin)["省级总览周报"]["id"]
+    kept_engineer, dropped_engineer = (address.split("@")[0] for address in DATA_ENGINEERS.split(","))
+    # Made by hand: provisioning must not touch them.
+    hand_role = admin.post("/api/v1/security/roles/", {"name": "区县观察员"})["id"]
+    dashboards = admin.ids_by("/api/v1/dashboard/", "slug")
+    hand_report = admin.post(
+        "/api/v1/report/",
+        {
+            "type": "Report",
+            "name": "手工订阅 省级总览",
+            "crontab": "0 9 * * 1",
+            "timezone": "Asia/Shanghai",
+            "dashboard": dashboards["province-overview"],
+            "report_format": "PNG",
+            "creation_method": "alerts_reports",
+            "owners": [admin.ids_by("/api/v1/security/users/", "username")[ADMIN_USER]],
+            "recipients": [
+                {"type": "Email", "recipient_config_json": {"target": "hand@service-risk.invalid"}}
+            ],
+        },
+    )["id"]
+    before = {
+        "reports": set(reports(admin)),
+        "charts": names(admin, "/api/v1/chart/", "slice_name"),
+        "rls": names(admin, "/api/v1/rowlevelsecurity/"),
+        "roles": names(admin, "/api/v1/security/roles/"),
+        "users": names(admin, "/api/v1/security/users/", "username"),
+    }
+    alerts = {name for name, report in reports(admin).items() if report["type"] == "Alert"}
+    alert_charts = {
+        admin.get(f"/api/v1/report/{reports(admin)[name]['id']}")["result"]["chart"]["slice_name"]
+        for name in alerts
+    }
+    assert alerts and alert_charts <= before["charts"]
+    assert {"sr_rls_sr_province", "sr_province", "区县观察员"} <= before["rls"] | before["roles"]
+    assert {f"de_{kept_engineer}", f"de_{dropped_engineer}"} <= before["users"]
+
+    access = yaml.safe_load(ACCESS_FILE.read_text(encoding="utf-8"))
+    access["row_level_security"] = [
+        r for r in access["row_level_security"] if r["name"] != "sr_rls_sr_province"
+    ]
+    access["roles"] = [r for r in access["roles"] if r["name"] != "sr_province"]
+    for user in access["users"] + list(access["managers"]["levels"].values()):
+        user["roles"] = [role for role in user["roles"] if role != "sr_province"]
+    subscriptions = yaml.safe_load(SUBSCRIPTIONS_FILE.read_text(encoding="utf-8"))
+    subscriptions["reports"] = [r for r in subscriptions["reports"] if r["name"] != "省级总览周报"]
+    subscriptions["alerts"] = []
+    (tmp_path / "access.yaml").write_text(yaml.safe_dump(access, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "subscriptions.yaml").write_text(
+        yaml.safe_dump(subscriptions, allow_unicode=True), encoding="utf-8"
+    )
+    try:
+        output = superset.provision(
+            "reports-provision-reconciled",
+            "--access",
+            str(tmp_path / "access.yaml"),
+            "--subscriptions",
+            str(tmp_path / "subscriptions.yaml"),
+            env={"DATA_ENGINEER_EMAILS": DATA_ENGINEERS.split(",")[0]},
+        )
+        assert "removed reports no longer in the files: 省级总览周报" in output
+        after = {
+            "reports": set(reports(admin)),
+            "charts": names(admin, "/api/v1/chart/", "slice_name"),
+            "rls": names(admin, "/api/v1/rowlevelsecurity/"),
+            "roles": names(admin, "/api/v1/security/roles/"),
+            "users": names(admin, "/api/v1/security/users/", "username"),
+        }
+        assert after == {
+            "reports": before["reports"] - {"省级总览周报"} - alerts,
+            "charts": before["charts"] - alert_charts,
+            "rls": before["rls"] - {"sr_rls_sr_province"},
+            "roles": before["roles"] - {"sr_province"},
+            "users": before["users"] - {f"de_{dropped_engineer}"},
+        }
+        # The removed report no longer sends: its schedule is gone, the beat has nothing to run.
+        gone = admin.http.get(f"{admin.base_url}/api/v1/report/{province_report}", timeout=30)
+        assert gone.status_code == 404, gone.text[:300]
+        assert metadata("select count(*) from report_schedule where id = %s", (province_report,)) == [(0,)]
+        # The province's login lost the removed role with it.
+        province_user = admin.ids_by("/api/v1/security/users/", "username")[region_username(province_code())]
+        roles = {r["name"] for r in admin.get(f"/api/v1/security/users/{province_user}")["result"]["roles"]}
+        assert roles == {"sr_viewer", "sr_subscriber"}
+
+        superset.provision("reports-provision-restored")
+        assert names(admin, "/api/v1/chart/", "slice_name") == before["charts"]
+        assert names(admin, "/api/v1/rowlevelsecurity/") == before["rls"]
+        assert names(admin, "/api/v1/security/roles/") == before["roles"]
+        assert names(admin, "/api/v1/security/users/", "username") == before["users"]
+        restored = reports(admin)
+        assert set(restored) == before["reports"]
+        assert restored["省级总览周报"]["crontab"] == "0 8 * * 1"
+    finally:
+        admin.delete(f"/api/v1/report/{hand_report}")
+        admin.delete(f"/api/v1/security/roles/{hand_role}")
+
+
+def province_code() -> str:
+    return query("select org_code from marts.dim_org_unit where org_level = 'province'")[0][0]

@@ -7,32 +7,42 @@ stops the server at the end. Screenshots land in artifacts/screenshots/.
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import subprocess
 import time
+import zipfile
 
+import psutil
 import psycopg
 import pytest
+import requests
 
-from tests.conftest import ARTIFACTS, query
+from service_risk.bi.browser import browser_login
+from service_risk.bi.bundle import BUNDLE_ROOT, build_bundle, bundle_configs
+from service_risk.bi.client import SupersetClient
+from service_risk.bi.config import ADMIN_USER, SupersetError
+from service_risk.bi.ownership import MANAGER_LAST_NAME
+from service_risk.bi.passwords import load_passwords, password_of, passwords_file
+from service_risk.db import connect
+from tests.conftest import ARTIFACTS, ROOT, query
 from tests.offline import intranet_browser
-from tests.superset_fixtures import SupersetServer, build_test_warehouse, load_setup_module
+from tests.superset_fixtures import SupersetServer, build_test_warehouse, region_username, run_logged
 
 pytestmark = pytest.mark.slow
 
-setup = load_setup_module()
 SCREENSHOTS = ARTIFACTS / "screenshots"
-DATASETS = setup.bundle_uuids("datasets")
-QUALITY_DATASETS = {uuid for uuid, config in DATASETS.items() if config["schema"] == setup.QUALITY_SCHEMA}
+DATASETS = bundle_configs("datasets")
+# The data-quality datasets have no city: superset/access.yaml gives them to the province only.
+QUALITY_DATASETS = {uuid for uuid, config in DATASETS.items() if config["schema"] == "quality"}
 # Charts and dashboards on the data-quality datasets (province and admins only).
 QUALITY_CHARTS = {
-    uuid
-    for uuid, config in setup.bundle_uuids("charts").items()
-    if config["dataset_uuid"] in QUALITY_DATASETS
+    uuid for uuid, config in bundle_configs("charts").items() if config["dataset_uuid"] in QUALITY_DATASETS
 }
 QUALITY_DASHBOARDS = {
     uuid
-    for uuid, config in setup.bundle_uuids("dashboards").items()
+    for uuid, config in bundle_configs("dashboards").items()
     if any(
         isinstance(item, dict) and item.get("meta", {}).get("uuid") in QUALITY_CHARTS
         for item in config["position"].values()
@@ -62,7 +72,7 @@ def superset():
 
 @pytest.fixture(scope="module")
 def admin(superset):
-    return setup.SupersetClient(superset.url, setup.ADMIN_USER, os.environ["SUPERSET_ADMIN_PASSWORD"])
+    return SupersetClient(superset.url, ADMIN_USER, os.environ["SUPERSET_ADMIN_PASSWORD"])
 
 
 @pytest.fixture(scope="module")
@@ -73,13 +83,17 @@ def cities():
     )
 
 
+def province_code() -> str:
+    return query("select org_code from marts.dim_org_unit where org_level = 'province'")[0][0]
+
+
 def login(superset, username: str):
-    return setup.SupersetClient(superset.url, username, os.environ["SUPERSET_CITY_USER_PASSWORD"])
+    return SupersetClient(superset.url, username, password_of(username))
 
 
 def bundle_objects(client, kind: str) -> dict[str, int]:
     """uuid -> id of the bundle's objects of a kind present in Superset."""
-    wanted = set(setup.bundle_uuids(kind))
+    wanted = set(bundle_configs(kind))
     path = {"dashboards": "dashboard", "charts": "chart", "datasets": "dataset"}[kind]
     return {
         row["uuid"]: row["id"]
@@ -117,10 +131,10 @@ def dataset_rows(client, dataset_id: int, columns: list[str]) -> list[dict]:
 
 def test_bundle_imports_twice_idempotently(superset, admin):
     first = snapshot(admin)
-    assert len(first["dashboards"]) == len(setup.bundle_uuids("dashboards")) == 4
+    assert len(first["dashboards"]) == len(bundle_configs("dashboards")) == 5
     assert len(QUALITY_DASHBOARDS) == 1 and len(QUALITY_DATASETS) == 4
-    assert len(first["charts"]) == len(setup.bundle_uuids("charts"))
-    assert len(first["datasets"]) == len(setup.bundle_uuids("datasets"))
+    assert len(first["charts"]) == len(bundle_configs("charts"))
+    assert len(first["datasets"]) == len(bundle_configs("datasets"))
     assert first["databases"] == ["风险数仓"]
     superset.provision("superset-provision-2")
     assert snapshot(admin) == first
@@ -149,9 +163,9 @@ def test_every_chart_follows_the_cascading_filters(admin):
     county = query(
         "select county_name from marts.dim_org_unit where org_level = 'station' group by 1 order by count(*) desc limit 1"
     )[0][0]
-    charts = {c["uuid"]: c for c in setup.bundle_uuids("charts").values()}
+    charts = {c["uuid"]: c for c in bundle_configs("charts").values()}
     ids = bundle_objects(admin, "charts")
-    for dashboard in setup.bundle_uuids("dashboards").values():
+    for dashboard in bundle_configs("dashboards").values():
         filters = dashboard["metadata"]["native_filter_configuration"]
         if not filters:
             continue
@@ -180,7 +194,7 @@ def test_every_chart_follows_the_cascading_filters(admin):
 
 def test_city_user_gets_no_rows_of_other_cities(superset, admin, cities):
     code, name = cities[0]
-    city = login(superset, setup.CITY_USER_PREFIX + code)
+    city = login(superset, region_username(code))
     datasets = {
         uuid: i for uuid, i in bundle_objects(admin, "datasets").items() if uuid not in QUALITY_DATASETS
     }
@@ -199,7 +213,7 @@ def test_city_user_gets_no_rows_of_other_cities(superset, admin, cities):
                 assert row.get("city_code", code) == code
                 assert row.get("city_name", name) == name
     # The province role sees the whole province.
-    province = login(superset, setup.PROVINCE_USER)
+    province = login(superset, region_username(province_code()))
     some_dataset = next(iter(datasets.values()))
     seen = {row["city_code"] for row in dataset_rows(province, some_dataset, ["city_code"])}
     assert seen - {None} == {c for c, _ in cities}
@@ -207,8 +221,8 @@ def test_city_user_gets_no_rows_of_other_cities(superset, admin, cities):
 
 def test_data_quality_dashboard_is_for_the_province_only(superset, admin, cities):
     """The gate history has no city: city users get no access, the province role reads it all."""
-    city = login(superset, setup.CITY_USER_PREFIX + cities[0][0])
-    province = login(superset, setup.PROVINCE_USER)
+    city = login(superset, region_username(cities[0][0]))
+    province = login(superset, region_username(province_code()))
     charts = {uuid: i for uuid, i in bundle_objects(admin, "charts").items() if uuid in QUALITY_CHARTS}
     assert len(charts) == 6
     for chart_id in charts.values():
@@ -245,7 +259,7 @@ def uuid_of(table_name: str) -> str:
 
 
 def test_viewers_cannot_open_sql_lab_or_other_schemas(superset, admin, cities):
-    city = login(superset, setup.CITY_USER_PREFIX + cities[-1][0])
+    city = login(superset, region_username(cities[-1][0]))
     sql_lab = city.http.get(f"{city.base_url}/sqllab/", allow_redirects=False, timeout=30)
     assert sql_lab.status_code in (302, 403), sql_lab.status_code
     execute = city.http.post(
@@ -259,7 +273,7 @@ def test_viewers_cannot_open_sql_lab_or_other_schemas(superset, admin, cities):
         response = city.http.get(city.base_url + path, timeout=30)
         assert response.status_code in (401, 403, 404), f"{path}: {response.status_code}"
     datasets = {row["uuid"] for row in city.list_all("/api/v1/dataset/", columns=["uuid"])}
-    assert datasets <= set(setup.bundle_uuids("datasets"))
+    assert datasets <= set(bundle_configs("datasets"))
 
 
 def test_warehouse_role_reads_bi_schemas_only():
@@ -271,31 +285,36 @@ def test_warehouse_role_reads_bi_schemas_only():
         autocommit=True,
     )
     with conn:
-        assert conn.execute("select count(*) from marts.fct_unit_risk_daily").fetchone()[0] > 0
+        assert conn.execute("select count(*) from published.unit_risk_daily").fetchone()[0] > 0
         for relation in (
             "landing.appeals__work_order",
             "staging.stg_appeals__work_orders",
+            "intermediate.int_station_indicator_daily",
+            "marts.fct_unit_risk_daily",  # past the gate: only its published days are readable
+            "quarantine.quarantine_appeals",
+            "risk_model.risk_indicators",
             "ops.extract_batch",
+            "quality.validation_result",  # observed values; BI reads the quality views
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(f"select 1 from {relation} limit 1")
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
             conn.execute("create temporary table probe (x int)")
-        # Tables dbt creates later are readable too (default privileges), staging ones not.
+        # Tables created later in published are readable too (dbt's grants, default privileges), others not.
         with psycopg.connect(
             host=os.environ["PGHOST"],
             user=os.environ["PGUSER"],
             dbname=os.environ["SR_DB_PREFIX"] + "warehouse",
             autocommit=True,
         ) as owner:
+            owner.execute("create table published.sr_probe as select 1 as x")
             owner.execute("create table marts.sr_probe as select 1 as x")
-            owner.execute("create table staging.sr_probe as select 1 as x")
             try:
-                assert conn.execute("select x from marts.sr_probe").fetchone() == (1,)
+                assert conn.execute("select x from published.sr_probe").fetchone() == (1,)
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                    conn.execute("select x from staging.sr_probe")
+                    conn.execute("select x from marts.sr_probe")
             finally:
-                owner.execute("drop table marts.sr_probe, staging.sr_probe")
+                owner.execute("drop table published.sr_probe, marts.sr_probe")
 
 
 def open_dashboards(superset, username: str, password: str, quality: bool = True) -> list[str]:
@@ -303,7 +322,7 @@ def open_dashboards(superset, username: str, password: str, quality: bool = True
     open every dashboard (the data-quality one only if `quality`), return the problems seen."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     dashboards = [
-        d for uuid, d in setup.bundle_uuids("dashboards").items() if quality or uuid not in QUALITY_DASHBOARDS
+        d for uuid, d in bundle_configs("dashboards").items() if quality or uuid not in QUALITY_DASHBOARDS
     ]
     problems: list[str] = []
     viewport = {"width": 1600, "height": 2200}
@@ -316,7 +335,7 @@ def open_dashboards(superset, username: str, password: str, quality: bool = True
 
         page.on("response", check_response)
         intranet.page_label = "login"
-        setup.browser_login(page, superset.url, username, password)
+        browser_login(page, superset.url, username, password)
         for dashboard in dashboards:
             charts = sum(
                 1
@@ -350,10 +369,184 @@ def open_dashboards(superset, username: str, password: str, quality: bool = True
     return problems + intranet.problems() + [f"{r['page']}: refused {r['url']}" for r in refused]
 
 
+def city_leader(org_code: str) -> str:
+    """The staff id of the city's 分管领导 in the marketing system (staging)."""
+    return query(
+        "select staff_id from staging.stg_marketing__unit_contacts "
+        "where org_code = %s and contact_role = 'leader_in_charge'",
+        (org_code,),
+    )[0][0]
+
+
+def test_every_login_has_its_own_password(superset, cities):
+    passwords = load_passwords()
+    logins = [region_username(code) for code, _ in cities] + [region_username(province_code())]
+    logins += [city_leader(code) for code, _ in cities]
+    assert len({passwords[username] for username in logins}) == len(logins) == 2 * len(cities) + 1
+    assert passwords_file().stat().st_mode & 0o777 == 0o600
+    # Another city's password does not open a city's login.
+    with pytest.raises(SupersetError, match="401"):
+        SupersetClient(superset.url, logins[0], passwords[logins[1]])
+
+
+def test_city_leaders_log_in_as_themselves_with_their_city_scope(superset, admin, cities):
+    """Managers' logins come from the unit contacts: username = staff id, the roles of the unit they
+    lead, and nothing personal (no name, phone or e-mail of the person)."""
+    code, name = cities[1]
+    staff_id = city_leader(code)
+    users = {
+        u["username"]: u
+        for u in admin.list_all(
+            "/api/v1/security/users/", columns=["username", "first_name", "last_name", "email"]
+        )
+    }
+    leaders = query(
+        "select count(distinct contact.staff_id) from staging.stg_marketing__unit_contacts as contact "
+        "join marts.dim_org_unit as unit using (org_code) where unit.org_level in ('province', 'city')"
+    )[0][0]
+    assert sum(u["last_name"] == MANAGER_LAST_NAME for u in users.values()) == leaders > len(cities)
+    manager = users[staff_id]
+    assert manager["first_name"].startswith(f"{name}分管领导")
+    assert manager["email"] == f"{staff_id}@staff.service-risk.invalid"
+    person = query("select * from staging.stg_marketing__staff_members where staff_id = %s", (staff_id,))[0]
+    shown = {str(value) for value in manager.values()}
+    assert not shown & {str(value) for value in person if value is not None and value != staff_id}
+    leader = login(superset, staff_id)
+    unit_risk_latest = bundle_objects(admin, "datasets")[uuid_of("unit_risk_latest")]
+    assert {row["city_code"] for row in dataset_rows(leader, unit_risk_latest, ["city_code"])} == {code}
+
+
+def test_superset_listens_on_the_loopback_only(superset):
+    pgid = int(superset.pidfile.read_text())
+    listening = set()
+    for process in psutil.process_iter():
+        try:
+            if os.getpgid(process.pid) != pgid:
+                continue
+            listening |= {
+                c.laddr.ip for c in process.net_connections("inet") if c.status == psutil.CONN_LISTEN
+            }
+        except (ProcessLookupError, psutil.NoSuchProcess):
+            continue
+    assert listening == {"127.0.0.1"}
+
+
 def test_real_browser_opens_every_dashboard_without_chart_errors(superset):
-    assert open_dashboards(superset, setup.ADMIN_USER, os.environ["SUPERSET_ADMIN_PASSWORD"]) == []
+    assert open_dashboards(superset, ADMIN_USER, os.environ["SUPERSET_ADMIN_PASSWORD"]) == []
 
 
 def test_city_user_browser_sees_dashboards_without_errors(superset, cities):
-    username = setup.CITY_USER_PREFIX + cities[0][0]
-    assert open_dashboards(superset, username, os.environ["SUPERSET_CITY_USER_PASSWORD"], quality=False) == []
+    username = region_username(cities[0][0])
+    assert open_dashboards(superset, username, password_of(username), quality=False) == []
+
+
+def rebuild_and_publish(name: str, model_version: str) -> None:
+    """Recompute every day with a risk-model version and publish it (`dbt run`: a build would load the
+    seeds again from their files, without a throw-away version's rows)."""
+    dbt_vars = json.dumps({"risk_model_version": model_version})
+    run_logged(
+        name, ["dbt", "run", "--full-refresh", "--vars", dbt_vars], timeout=900, cwd=ROOT / "dbt_project"
+    )
+    run_logged(f"{name}-publish", ["service-risk", "publish"], timeout=600)
+
+
+def test_dashboards_follow_a_changed_seed_label_and_weight(admin):
+    """A throw-away risk-model version gives A1 another Chinese name and more weight (A2 less, so its
+    dimension keeps its weight). Built and published with it, the dashboards' data carry the new name
+    and the new scores, and the bundle certifies the new version; nothing in Superset was changed."""
+    datasets = bundle_objects(admin, "datasets")
+    compare, latest = datasets[uuid_of("unit_indicator_compare")], datasets[uuid_of("unit_risk_latest")]
+    scores_before = {
+        r["org_code"]: r["risk_score"] for r in dataset_rows(admin, latest, ["org_code", "risk_score"])
+    }
+    with connect("warehouse") as conn:
+        # Every seed that holds one row set per risk-model version.
+        versioned = [
+            table
+            for (table,) in conn.execute(
+                "select table_name from information_schema.columns"
+                " where table_schema = 'risk_model' and column_name = 'model_version'"
+            )
+        ]
+        for seed in versioned:
+            conn.execute(
+                f"create temp table copied as select * from risk_model.{seed} where model_version = 'v1'"
+            )
+            conn.execute("update copied set model_version = 'vtest'")
+            conn.execute(f"insert into risk_model.{seed} select * from copied")
+            conn.execute("drop table copied")
+        conn.execute(
+            "update risk_model.risk_indicators set indicator_name_zh = '故障报修万户率（试行）', weight = weight + 0.05 "
+            "where model_version = 'vtest' and indicator_code = 'A1'"
+        )
+        conn.execute(
+            "update risk_model.risk_indicators set weight = weight - 0.05 "
+            "where model_version = 'vtest' and indicator_code = 'A2'"
+        )
+    try:
+        rebuild_and_publish("dbt-vtest", "vtest")
+        labels = {r["indicator_label"] for r in dataset_rows(admin, compare, ["indicator_label"])}
+        assert "A1 故障报修万户率（试行）" in labels and "A1 故障报修万户率" not in labels, labels
+        scores = {
+            r["org_code"]: r["risk_score"] for r in dataset_rows(admin, latest, ["org_code", "risk_score"])
+        }
+        published = query("select org_code, risk_score from published.unit_risk_latest")
+        assert scores == {code: float(score) for code, score in published}
+        assert sum(scores[code] != score for code, score in scores_before.items()) > len(scores) / 2
+        with zipfile.ZipFile(io.BytesIO(build_bundle())) as bundle:
+            certified = bundle.read(f"{BUNDLE_ROOT}/datasets/warehouse/unit_risk_latest.yaml").decode()
+        assert "口径同风险模型 vtest" in certified
+    finally:
+        with connect("warehouse") as conn:
+            for seed in versioned:
+                conn.execute(f"delete from risk_model.{seed} where model_version = 'vtest'")
+        rebuild_and_publish("dbt-v1-again", "v1")
+    assert {
+        r["org_code"]: r["risk_score"] for r in dataset_rows(admin, latest, ["org_code", "risk_score"])
+    } == (scores_before)
+
+
+def test_failed_api_logins_are_rate_limited_per_user(superset, cities):
+    """SUPERSET_API_LOGIN_FAILURE_LIMIT (5 per 5 minutes): the sixth failure and even the right password
+    are refused for that user; other users still log in."""
+    staff_id = city_leader(cities[-1][0])
+
+    def attempt(password: str) -> int:
+        body = {"username": staff_id, "password": password, "provider": "db", "refresh": False}
+        return requests.post(f"{superset.url}/api/v1/security/login", json=body, timeout=30).status_code
+
+    assert [attempt("wrong") for _ in range(6)] == [401] * 5 + [429]
+    assert attempt(password_of(staff_id)) == 429
+    login(superset, region_username(cities[0][0]))
+
+
+def test_setup_with_another_secret_key_says_what_to_do(superset):
+    """Re-running the setup against kept metadata encrypted with another key stops with the way out
+    instead of "Invalid decryption key"; the way out (re-encrypt-secrets) works."""
+    current = os.environ["SUPERSET_SECRET_KEY"]
+    other = "another-key-" + current[:8]
+
+    def with_key(command: str, key: str, previous: str = "") -> subprocess.CompletedProcess:
+        script = f'. scripts/env.sh && SUPERSET_SECRET_KEY="$1" SUPERSET_PREVIOUS_SECRET_KEY="$2" {command}'
+        return subprocess.run(
+            ["bash", "-c", script, "key", key, previous],
+            cwd=ROOT,
+            env=superset.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    refused = with_key("scripts/superset_setup.sh", other)
+    assert refused.returncode != 0
+    assert "re-encrypt-secrets" in refused.stderr + refused.stdout
+    assert "Invalid decryption key" not in refused.stderr + refused.stdout
+    reencrypt = "service-risk superset re-encrypt-secrets"
+    try:
+        moved = with_key(reencrypt, other, current)
+        assert moved.returncode == 0, moved.stdout[-2000:] + moved.stderr[-2000:]
+        assert with_key("scripts/superset_setup.sh", other).returncode == 0
+        assert with_key("scripts/superset_setup.sh", current).returncode != 0
+    finally:
+        assert with_key(reencrypt, current, other).returncode == 0
+    assert with_key("scripts/superset_setup.sh", current).returncode == 0

@@ -1,0 +1,56 @@
+"""A real headless browser (Debian's chromium) logged in to Superset through its own login form."""
+
+from __future__ import annotations
+
+import os
+
+from service_risk.bi.config import ADMIN_USER, SupersetError, SupersetSettings
+
+CHROMIUM = os.environ.get("SUPERSET_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+]
+
+
+def browser_login(page, base_url: str, username: str, password: str) -> None:
+    """Log in as a person would: a real session from the login form.
+
+    Only once the login page is quiet: its own requests made before the login (the language pack
+    answers with the login page and a fresh anonymous session) could otherwise land after the
+    login's answer and replace the logged-in session cookie (seen on a loaded machine)."""
+    page.goto(f"{base_url}/login/", wait_until="networkidle")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    if "/login" in page.url:
+        raise SupersetError(f"browser login as {username} failed")
+
+
+def generate_query_contexts(base_url: str, settings: SupersetSettings, chart_ids: list[int]) -> None:
+    """Open each chart in Explore once: the frontend then saves the chart's query_context.
+
+    Superset stores a chart's query_context only when the frontend builds it; without
+    it GET /api/v1/chart/{id}/data/ answers 400. Explore PUTs it for charts that lack it.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        browser_login(page, base_url, ADMIN_USER, settings.admin_password)
+        for chart_id in chart_ids:
+            with page.expect_response(
+                lambda r, chart_id=chart_id: (
+                    r.request.method == "PUT" and r.url.endswith(f"/api/v1/chart/{chart_id}")
+                ),
+                timeout=60_000,
+            ) as saved:
+                page.goto(f"{base_url}/explore/?slice_id={chart_id}")
+            if saved.value.status != 200:
+                raise SupersetError(f"chart {chart_id}: saving query_context answered {saved.value.status}")
+        browser.close()

@@ -1,0 +1,62 @@
+"""What the dbt models BI users read say of themselves, for the Superset bundle (as the Preset CLI's
+dbt sync does): column labels (`meta.label`) and descriptions from the dbt manifest, and the risk
+model's certification text from `published.risk_model` (built from the seeds).
+
+A dataset over a published relation carries no labels of its own: the bundle takes them from dbt at
+import, so a label changed in dbt reaches the dashboards on the next provisioning and a column dbt
+does not document is refused.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+PUBLISHED_SCHEMA = "published"
+BI_SCHEMAS = (PUBLISHED_SCHEMA, "quality")  # what BI users read: the dashboards' physical datasets
+
+
+def published_columns(manifest_path: Path) -> dict[str, dict[str, dict]]:
+    """schema.relation -> column name -> {"label", "description"} of every dbt model BI users read."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    relations = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model" and node["schema"] in BI_SCHEMAS:
+            relations[f"{node['schema']}.{node['alias']}"] = {
+                name: {
+                    "label": (column.get("meta") or {}).get("label"),
+                    "description": column.get("description"),
+                }
+                for name, column in node["columns"].items()
+            }
+    return relations
+
+
+def label_dataset(config: dict, relations: dict[str, dict[str, dict]]) -> dict:
+    """A physical dataset over a dbt model with its columns' labels and descriptions from dbt."""
+    if config.get("schema") not in BI_SCHEMAS or config.get("sql"):
+        return config
+    relation = f"{config['schema']}.{config['table_name']}"
+    documented = relations.get(relation)
+    if documented is None:
+        raise ValueError(f"dataset {relation}: no dbt model of that name")
+    for column in config["columns"]:
+        doc = documented.get(column["column_name"])
+        if doc is None or not doc["label"]:
+            raise ValueError(
+                f"dataset {relation}: column {column['column_name']} has no meta.label in dbt "
+                f"(dbt_project/models/{config['schema']}/)"
+            )
+        column["verbose_name"], column["description"] = doc["label"], doc["description"]
+    return config
+
+
+def risk_model_context(conn) -> dict:
+    """Template values of the bundle: `risk_model` (published.risk_model's row, e.g. certification_zh)."""
+    cursor = conn.cursor()
+    cursor.execute(f"select * from {PUBLISHED_SCHEMA}.risk_model")
+    names = [column[0] for column in cursor.description]
+    rows = cursor.fetchall()
+    if len(rows) != 1:
+        raise ValueError(f"{PUBLISHED_SCHEMA}.risk_model has {len(rows)} rows: publish the warehouse first")
+    return {"risk_model": dict(zip(names, rows[0], strict=True))}
