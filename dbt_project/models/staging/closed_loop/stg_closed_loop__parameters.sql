@@ -1,0 +1,9 @@
+-- The closed loop's numbers of the selected risk-model version (one row).
+select
+    model_version,
+    closure_green_days,
+    sheet_worst_indicator_count,
+    sheet_trend_days,
+    sheet_orders_per_indicator
+from {{ ref('closed_loop_parameters') }}
+where model_version = {{ selected_model_version() }}

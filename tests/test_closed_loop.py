@@ -1,0 +1,659 @@
+"""The closed loop (shared/spec/risk-model.md "The closed loop"): warning episodes, their sheets,
+feedback and publication, on the simulated warehouse of tests/test_dbt_risk_model.py.
+
+The dbt unit tests (models/marts/closed_loop/_closed_loop__models.yml) pin each transition on
+hand-made rows; here the episodes dbt builds from a simulated province, with feedback answers stored
+in the operational table, must equal an independent walk in Python over the published risk rows,
+and publication must copy them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from email import message_from_bytes, policy
+from unittest import mock
+
+import httpx
+import pytest
+
+from service_risk.db import connect
+from tests.conftest import ROOT, Sink, published_differences, query, run_dbt
+from tests.test_dbt_risk_model import warehouse  # noqa: F401  (the module's fixture, reused)
+
+CLOSED_LOOP = (
+    "path:models/staging/closed_loop path:models/intermediate/closed_loop path:models/marts/closed_loop"
+)
+DEADLINE_HOURS = {"red": 24, "yellow": 72}
+CLOSURE_GREEN_DAYS = 3
+
+
+def expected_episodes(codes: dict[str, list[tuple[dt.date, str]]], answers: dict[str, list[dt.datetime]]):
+    """The spec's rules walked in Python: {episode_id: [(day, state dict)]}."""
+    severity = {"green": 1, "yellow": 2, "red": 3}
+    episodes: dict[str, list[tuple[dt.date, dict]]] = {}
+    for station, days in codes.items():
+        current = None
+        for day, code in sorted(days):
+            if current is None or current["closed_on"]:
+                if code == "green":
+                    current = None
+                    continue
+                current = {
+                    "id": f"{station}:{day}",
+                    "opened_on": day,
+                    "level": code,
+                    "sheet_on": day,
+                    "sheet_code": code,
+                    "escalated_on": None,
+                    "streak": 0,
+                    "closed_on": None,
+                }
+            elif severity[code] > severity[current["level"]]:
+                current.update(level=code, escalated_on=day, sheet_on=day, sheet_code=code)
+            issued = dt.datetime.combine(current["sheet_on"] + dt.timedelta(days=1), dt.time())
+            day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+            received = min((a for a in answers.get(current["id"], []) if issued <= a < day_end), default=None)
+            fresh = current["opened_on"] == day
+            current["streak"] = current["streak"] + 1 if code == "green" and received and not fresh else 0
+            if current["streak"] == CLOSURE_GREEN_DAYS:
+                current["closed_on"] = day
+            due = issued + dt.timedelta(hours=DEADLINE_HOURS[current["sheet_code"]])
+            state = (
+                "closed"
+                if current["closed_on"]
+                else "awaiting_recovery"
+                if received
+                else "feedback_overdue"
+                if due < day_end
+                else "awaiting_feedback"
+            )
+            episodes.setdefault(current["id"], []).append(
+                (
+                    day,
+                    {
+                        "level_code": current["level"],
+                        "escalated_on": current["escalated_on"],
+                        "sheet_on": current["sheet_on"],
+                        "feedback_received_at": received,
+                        "closed_on": current["closed_on"],
+                        "episode_state": state,
+                    },
+                )
+            )
+    return episodes
+
+
+@pytest.fixture(scope="module")
+def answered(warehouse):  # noqa: F811
+    """Feedback stored for a sample of episodes: on time, late, amended, and one before escalation."""
+    episodes = query(
+        "select episode_id, last_sheet_on, escalated_on from marts.fct_risk_episode order by episode_id"
+    )
+    assert len(episodes) >= 10, "too few episodes in the simulated province to test the rules"
+    with connect("warehouse") as conn:
+        conn.execute("truncate ops.episode_feedback")
+        for number, (episode_id, sheet_on, _) in enumerate(episodes[::2]):
+            first = dt.datetime.combine(sheet_on + dt.timedelta(days=1 + number % 4), dt.time(9 + number % 8))
+            for received_at in (first, first + dt.timedelta(hours=5)) if number % 3 == 0 else (first,):
+                conn.execute(
+                    "insert into ops.episode_feedback (episode_id, cause, measures, responsible_person,"
+                    " expected_recovery_date, received_at) values (%s, %s, %s, %s, %s, %s at time zone"
+                    " 'Asia/Shanghai')",
+                    (
+                        episode_id,
+                        "线路老化",
+                        f"第{number}次整改",
+                        "张三",
+                        sheet_on + dt.timedelta(days=7),
+                        received_at,
+                    ),
+                )
+    run_dbt("build", "--select", f"'{CLOSED_LOOP}'")
+    return episodes
+
+
+def test_episodes_follow_the_rules_on_the_simulated_province(answered):
+    codes: dict[str, list] = {}
+    for station, day, code in query(
+        "select org_code, risk_date, risk_code from marts.fct_unit_risk_daily where org_level = 'station'"
+    ):
+        codes.setdefault(station, []).append((day, code))
+    answers: dict[str, list] = {}
+    for episode_id, received_at in query(
+        "select episode_id, received_at at time zone 'Asia/Shanghai' from ops.episode_feedback"
+    ):
+        answers.setdefault(episode_id, []).append(received_at)
+    expected = expected_episodes(codes, answers)
+
+    built = {}
+    for episode_id, day, level, escalated, sheet_on, received, closed, state in query(
+        "select episode_id, risk_date, level_code, escalated_on, sheet_on, feedback_received_at, closed_on,"
+        " episode_state from marts.fct_station_episode_daily"
+    ):
+        built.setdefault(episode_id, []).append(
+            (
+                day,
+                {
+                    "level_code": level,
+                    "escalated_on": escalated,
+                    "sheet_on": sheet_on,
+                    "feedback_received_at": received,
+                    "closed_on": closed,
+                    "episode_state": state,
+                },
+            )
+        )
+    assert {k: sorted(v, key=lambda row: row[0]) for k, v in built.items()} == expected
+    states = {state for days in expected.values() for _, row in days for state in [row["episode_state"]]}
+    # the sample exercises the rules, not only the trivial path
+    assert {"awaiting_recovery", "feedback_overdue"} <= states, states
+    assert any(row["escalated_on"] for days in expected.values() for _, row in days)
+
+
+def test_sheets_and_unit_counts_agree_with_the_episodes(answered):
+    sheets = query(
+        "select count(*), count(*) filter (where sheet_kind = 'escalation') from marts.fct_risk_sheet"
+    )[0]
+    episodes, escalated = query("select count(*), count(escalated_on) from marts.fct_risk_episode")[0]
+    assert sheets == (episodes + escalated, escalated)  # one at opening, one at escalation
+    # the province's open episodes each day are the stations' open episodes that day
+    mismatched = query(
+        """
+        select province.risk_date from marts.fct_unit_episode_daily as province
+        left join (
+            select risk_date, count(*) filter (where closed_on is null) as open_episodes
+            from marts.fct_station_episode_daily group by risk_date
+        ) as stations on province.risk_date = stations.risk_date
+        where province.org_level = 'province' and province.open_episodes <> coalesce(stations.open_episodes, 0)
+        """
+    )
+    assert mismatched == []
+    # no personal data reaches the marts: the person responsible stays in the operational table
+    columns = query(
+        "select table_name, column_name from information_schema.columns where table_schema = 'marts'"
+        " and column_name like any (array['%%person%%', '%%phone%%', '%%staff%%'])"
+        " and table_name like any (array['fct_risk_%%', 'fct_%%episode%%'])"
+    )
+    assert columns == []
+
+
+def test_each_sheet_lists_its_worst_indicators_and_their_latest_orders(answered):
+    """fct_risk_sheet_order against the rule walked in Python: the three highest scores above zero of
+    the sheet's day (ties by code), every order adding to each one's numerator in its window counted,
+    the latest three listed."""
+    scores: dict[tuple, list] = {}
+    for station, day, code, score in query(
+        "select org_code, risk_date, indicator_code, indicator_score from marts.fct_unit_indicator_daily"
+        " where org_level = 'station' and indicator_score > 0"
+    ):
+        scores.setdefault((station, day), []).append((-score, code))
+    windows = dict(query("select indicator_code, window_days from staging.stg_risk_model__indicators"))
+    events: dict[tuple, list] = {}
+    for station, code, day, order_no, accepted in query(
+        "select events.station_code, events.indicator_code, events.event_date, events.order_no, orders.accept_time"
+        " from intermediate.int_indicator_events as events"
+        " inner join marts.fct_work_order as orders on events.order_no = orders.order_no where events.numerator > 0"
+    ):
+        events.setdefault((station, code), []).append((day, order_no, accepted))
+    expected = set()
+    for sheet_id, station, day in query("select sheet_id, station_code, risk_date from marts.fct_risk_sheet"):
+        for rank, (_, code) in enumerate(sorted(scores.get((station, day), []))[:3], start=1):
+            start = day - dt.timedelta(days=windows[code] - 1)
+            behind = sorted(
+                (
+                    (-accepted.timestamp(), order_no)
+                    for d, order_no, accepted in events.get((station, code), [])
+                    if start <= d <= day
+                )
+            )
+            listed = [order_no for _, order_no in behind[:3]] or [None]
+            expected |= {(sheet_id, rank, code, len(behind), order_no) for order_no in listed}
+    built = set(
+        query(
+            "select sheet_id, indicator_rank, indicator_code, orders_behind, order_no"
+            " from marts.fct_risk_sheet_order"
+        )
+    )
+    assert built == expected
+    assert len(built) > 100
+
+
+def publish_every_day() -> None:
+    """The publication of every built day (the gate's part is tested in tests/test_quality_gates.py)."""
+    from service_risk.quality import publication
+
+    days = publication.DayRange(
+        *query("select min(risk_date), max(risk_date) from marts.fct_unit_risk_daily")[0]
+    )
+    publication.build_published_models(days)
+    publication.record_publication(days, run_id="test_closed_loop")
+
+
+def test_publication_copies_the_episode_days(answered):
+    publish_every_day()
+    differences = published_differences()
+    assert {
+        table: differences[table]
+        for table in (
+            "published.station_episode_daily",
+            "published.unit_episode_daily",
+            "published.risk_sheet",
+            "published.risk_sheet_order",
+        )
+    } == {
+        "published.station_episode_daily": 0,
+        "published.unit_episode_daily": 0,
+        "published.risk_sheet": 0,
+        "published.risk_sheet_order": 0,
+    }
+    assert query("select count(*) from published.risk_sheet")[0][0] > 0
+
+
+# --- Delivery, exactly once ----------------------------------------------------------------------
+
+SENDER = (
+    "import sys; from service_risk.closed_loop import delivery; "
+    "print(delivery.deliver(channels=tuple(sys.argv[1:])), flush=True)"
+)
+
+
+class HoldingSink(Sink):
+    """The SMTP sink of conftest, able to hold its answer to DATA (the message already received)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.received = threading.Event()
+        self.release = threading.Event()
+        self.release.set()
+
+    async def handle_DATA(self, server, session, envelope):
+        # parsed with the modern policy: decoded Chinese subjects, get_content()
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
+        answer = "250 OK"
+        self.received.set()
+        while not self.release.is_set():
+            await asyncio.sleep(0.05)
+        return answer
+
+    def sheets(self) -> list:
+        return [m for _, m in self.messages if str(m["Subject"]).startswith("风险报告单")]
+
+    def alerts(self) -> list:
+        return [m for _, m in self.messages if str(m["Subject"]).startswith("[service-risk]")]
+
+
+@pytest.fixture(scope="module")
+def published_sheets(answered):
+    publish_every_day()
+    day, count = query(
+        "select risk_date, count(*) from published.risk_sheet group by risk_date order by count(*) desc, risk_date"
+        " limit 1"
+    )[0]
+    return day, count
+
+
+@pytest.fixture
+def outbox(published_sheets, monkeypatch):
+    """An empty outbox, the stand-in gateway and the mail sink wired in through the environment."""
+    from aiosmtpd.controller import Controller
+
+    from tests.sms_gateway import SmsGateway as GatewayStandIn
+
+    # the generated key (scripts/env.sh loads it into every process, an Airflow task's included)
+    key = os.environ.get("SMS_GATEWAY_KEY") or secrets.token_urlsafe(16)
+    gateway = GatewayStandIn("service-risk-test", key).start()
+    sink = HoldingSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    for name, value in {
+        "SMS_GATEWAY_URL": gateway.url,
+        "SMS_GATEWAY_ACCOUNT": "service-risk-test",
+        "SMS_GATEWAY_KEY": key,
+        "SMS_GATEWAY_TIMEOUT_SECONDS": "1",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(sink.port),
+        "SR_DELIVERY_RETRY_SECONDS": "0.1",
+        "SR_DELIVERY_MAX_ATTEMPTS": "4",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with connect("warehouse") as conn:
+        conn.execute("truncate ops.sheet_delivery, ops.sheet_delivery_attempt")
+    try:
+        yield gateway, sink
+    finally:
+        sink.release.set()
+        controller.stop()
+        gateway.stop()
+
+
+def enqueue_day(day) -> int:
+    from service_risk.closed_loop import delivery
+
+    with connect("warehouse") as conn:
+        return delivery.enqueue(conn, day, day)
+
+
+def statuses(channel: str | None = None) -> dict[str, int]:
+    return dict(
+        query(
+            "select status, count(*) from ops.sheet_delivery where channel = coalesce(%s, channel) group by status",
+            (channel,),
+        )
+    )
+
+
+def test_each_sheet_reaches_each_contact_once_per_channel_across_reruns(outbox, published_sheets):
+    from service_risk.closed_loop import delivery
+
+    gateway, sink = outbox
+    day, sheets = published_sheets
+    added = enqueue_day(day)
+    contacts = query(
+        "select sheets.sheet_id, contacts.staff_id from published.risk_sheet as sheets"
+        " inner join staging.stg_marketing__unit_contacts as contacts on sheets.station_code = contacts.org_code"
+        " where sheets.risk_date = %s",
+        (day,),
+    )
+    assert added == 2 * len(contacts) and len(contacts) == 2 * sheets  # both roles, both channels
+    report = delivery.deliver()
+    assert report.sent == added and not report.failed and not report.unknown, report
+    for _ in range(2):  # re-runs: nothing new to enqueue, nothing sent again
+        assert enqueue_day(day) == 0
+        assert delivery.deliver().sent == 0
+    assert len(gateway.sent_to()) == len(contacts) == len(sink.sheets())
+    assert statuses() == {"sent": added}
+    # the SMS carries the link to the episode's form; the e-mail a stable Message-ID per row
+    rows = query(
+        "select sheet_id, recipient_staff_id, channel, address, client_message_id from ops.sheet_delivery"
+    )
+    by_client = {m["client_message_id"]: m for m in gateway.sent_to()}
+    for sheet_id, staff_id, channel, address, client_id in rows:
+        assert client_id == delivery.client_message_id(sheet_id, staff_id, channel)
+        if channel == "sms":
+            assert by_client[client_id]["to"] == address and "/feedback/" in by_client[client_id]["text"]
+    assert {m["Message-ID"] for m in sink.sheets()} == {
+        delivery.message_id(client_id) for *_, channel, _, client_id in rows if channel == "email"
+    }
+
+
+def test_gateway_errors_and_timeouts_are_retried_without_a_second_message(outbox, published_sheets):
+    from service_risk.closed_loop import delivery
+
+    gateway, _ = outbox
+    day, _ = published_sheets
+    added = enqueue_day(day)
+    gateway.fail_next(2, status=500)  # refused
+    gateway.fail_next(1, status=500, after_storing=True)  # sent, but the answer says 500
+    gateway.hang_next(1, seconds=3, after_storing=True)  # sent, the answer never comes in time
+    gateway.hang_next(1, seconds=3)  # dropped after a long wait
+    report = delivery.deliver(channels=("sms",))
+    assert report.retried == 5 and report.sent == added // 2 and not report.failed, report
+    assert len(gateway.sent_to()) == added // 2  # one message per row, the lost answers included
+    assert gateway.requests == added // 2 + 5
+    assert query("select count(*) from ops.sheet_delivery_attempt where outcome = 'retry'")[0][0] == 5
+
+
+def test_a_message_that_keeps_failing_is_alerted_once(outbox, published_sheets):
+    from service_risk.closed_loop import delivery
+
+    gateway, sink = outbox
+    day, _ = published_sheets
+    enqueue_day(day)
+    gateway.fail_next(1000, status=500)
+    started = time.monotonic()
+    report = delivery.deliver(channels=("sms",))
+    assert len(report.failed) == query("select count(*) from ops.sheet_delivery where channel = 'sms'")[0][0]
+    assert time.monotonic() - started >= 0.1 + 0.2 + 0.4  # backoff between the 4 attempts
+    assert gateway.sent_to() == [] and len(sink.alerts()) == 1
+    assert "failed after 4 attempt(s)" in sink.alerts()[0].get_content()
+    delivery.deliver(channels=("sms",))
+    assert len(sink.alerts()) == 1  # reported once
+
+
+def start_sender(*channels: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", SENDER, *channels], cwd=ROOT, env=dict(os.environ))
+
+
+def test_sms_killed_between_send_and_record_is_one_message(outbox, published_sheets):
+    from service_risk.closed_loop import delivery
+
+    gateway, _ = outbox
+    day, _ = published_sheets
+    enqueue_day(day)
+    gateway.hold_answers()
+    sender = start_sender("sms")
+    assert gateway.received.wait(120), "the sender never reached the gateway"
+    os.kill(sender.pid, signal.SIGKILL)  # the gateway has the message, the outbox does not know
+    sender.wait(30)
+    gateway.release.set()
+    assert statuses("sms").get("sending") == 1
+    report = delivery.deliver(channels=("sms",))
+    assert report.recovered == 1 and not report.failed and not report.unknown, report
+    sms_rows = query("select count(*) from ops.sheet_delivery where channel = 'sms'")[0][0]
+    assert statuses("sms") == {"sent": sms_rows}
+    # one message per row at the gateway; the killed row was found by the delivery report, not resent
+    assert len(gateway.sent_to()) == sms_rows and gateway.requests == sms_rows
+
+
+def test_email_killed_between_send_and_record_is_one_message_or_one_alert(outbox, published_sheets):
+    from service_risk.closed_loop import delivery
+
+    _, sink = outbox
+    day, _ = published_sheets
+    enqueue_day(day)
+    sink.release.clear()
+    sender = start_sender("email")
+    assert sink.received.wait(120), "the sender never reached the mail server"
+    os.kill(sender.pid, signal.SIGKILL)
+    sender.wait(30)
+    sink.release.set()
+    [(sheet_id, message_id)] = query(
+        "select sheet_id, client_message_id from ops.sheet_delivery where status = 'sending'"
+    )
+    report = delivery.deliver(channels=("email",))
+    assert len(report.unknown) == 1 and report.recovered == 1 and not report.failed, report
+    assert query("select status from ops.sheet_delivery where client_message_id = %s", (message_id,)) == [
+        ("unknown",)
+    ]
+    # the one mail that did leave was not sent again; the data engineers were told, once
+    assert [m["Message-ID"] for m in sink.sheets()].count(delivery.message_id(message_id)) == 1
+    assert len(sink.alerts()) == 1 and sheet_id in sink.alerts()[0].get_content()
+    delivery.deliver(channels=("email",))
+    assert len(sink.alerts()) == 1
+    assert [m["Message-ID"] for m in sink.sheets()].count(delivery.message_id(message_id)) == 1
+
+
+def test_overdue_feedback_reminds_the_county_leader_once(outbox, published_sheets):
+    from service_risk.closed_loop import delivery
+
+    gateway, sink = outbox
+    day = query("select max(risk_date) from published.station_episode_daily")[0][0]
+    overdue = query(
+        "select days.episode_id, contacts.staff_id from published.station_episode_daily as days"
+        " inner join staging.stg_marketing__unit_contacts as contacts"
+        "   on days.county_code = contacts.org_code and contacts.contact_role = 'leader_in_charge'"
+        " where days.risk_date = %s and days.is_feedback_overdue",
+        (day,),
+    )
+    assert overdue, "no overdue feedback on the last day to remind about"
+    for _ in range(2):
+        with connect("warehouse") as conn:
+            delivery.enqueue_reminders(conn, day, day)
+        delivery.deliver()
+    reminders = [m for m in gateway.sent_to() if "已逾期" in m["text"]]
+    assert len(reminders) == len(overdue)  # one per overdue sheet, across re-runs
+    assert len([m for m in sink.messages if str(m[1]["Subject"]).startswith("反馈逾期提醒")]) == len(overdue)
+    assert statuses() == {"sent": 2 * len(overdue)}
+
+
+def test_the_dag_sends_every_published_sheet_once(outbox, dag_runner):
+    """send_risk_sheets as Airflow runs it (airflow dags test), twice: everything published is sent
+    once, the second run sends nothing."""
+    gateway, sink = outbox
+    moment = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    for run in range(2):
+        result = dag_runner("send_risk_sheets", (moment + dt.timedelta(minutes=run)).isoformat())
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    rows = dict(query("select channel, count(*) from ops.sheet_delivery group by channel"))
+    assert statuses() == {"sent": rows["sms"] + rows["email"]}
+    assert len(gateway.sent_to()) == rows["sms"] and gateway.requests == rows["sms"]
+    assert len([m for _, m in sink.messages if not str(m["Subject"]).startswith("[")]) == rows["email"]
+    sheets = query("select count(*) from published.risk_sheet")[0][0]
+    assert (
+        query("select count(distinct sheet_id) from ops.sheet_delivery where purpose = 'sheet'")[0][0]
+        == sheets
+    )
+
+
+# --- The feedback form, in a real browser --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def feedback_form(published_sheets):
+    """The form served by uvicorn as `make demo` serves it, on a free port."""
+    from tests.superset_fixtures import free_port
+
+    port = free_port()
+    env = dict(os.environ, FEEDBACK_BASE_URL=f"http://127.0.0.1:{port}")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "service_risk.closed_loop.feedback_app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    else:
+        server.kill()
+        pytest.fail("the feedback form did not start")
+    try:
+        yield base
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+ANSWERS = [
+    ("台区线路老化，故障报修集中", "更换老旧导线，增派抢修人员", dt.date(2026, 7, 15)),
+    ("台区线路老化", "已更换导线，并对抢修班组培训", None),
+]
+
+
+def publish_latest_day() -> None:
+    """What the next daily run's publication does for the board: the published models over the
+    latest published day (the day itself unchanged)."""
+    from service_risk.quality import publication
+
+    latest = publication.published_through()
+    publication.build_published_models(publication.DayRange(latest, latest))
+
+
+def tracked(episode_id: str) -> tuple:
+    """The episode's row on the 风险预警跟踪 board (its dataset is this published table)."""
+    return query(
+        "select state_zh, is_overdue, feedback_received_at is not null, feedback_measures"
+        " from published.episode_tracking_current where episode_id = %s",
+        (episode_id,),
+    )[0]
+
+
+def test_feedback_form_in_a_real_browser(feedback_form):
+    from service_risk.closed_loop import tokens
+    from tests.offline import intranet_browser
+
+    episode_id, station_name = query(
+        "select episode_id, station_name from published.episode_tracking_current"
+        " where state_zh = '反馈逾期' order by episode_id limit 1"
+    )[0]
+    with connect("warehouse") as conn:
+        conn.execute("delete from ops.episode_feedback where episode_id = %s", (episode_id,))
+    publish_latest_day()
+    assert tracked(episode_id) == ("反馈逾期", 1, False, None)
+    link = f"{feedback_form}/feedback/{tokens.episode_token(episode_id)}"
+    with intranet_browser("feedback_form") as (page, _):
+        response = page.goto(link)
+        assert response.status == 200
+        assert station_name in page.content() and "已逾期" in page.content()
+        # the first answer, then a second that amends it: both are kept and shown
+        for cause, measures, recovery in ANSWERS:
+            page.fill("#cause", cause)
+            page.fill("#measures", measures)
+            page.fill("#responsible_person", "王五")
+            page.fill("#expected_recovery_date", recovery.isoformat() if recovery else "")
+            page.click("button[type=submit]")
+            page.wait_for_selector(".saved")
+            assert measures in page.content()
+        assert "补充/更正" in page.content()
+        page.screenshot(path=str(ROOT / "artifacts" / "feedback_form.png"), full_page=True)
+
+        tampered = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
+        response = page.goto(tampered)
+        assert response.status == 403 and "链接无效" in page.content()
+        with mock.patch("itsdangerous.timed.time.time", return_value=time.time() - 31 * 86400):
+            expired = tokens.episode_token(episode_id)
+        response = page.goto(f"{feedback_form}/feedback/{expired}")
+        assert response.status == 410 and "链接已过期" in page.content()
+    answers = query(
+        "select cause, measures, responsible_person, expected_recovery_date from ops.episode_feedback"
+        " where episode_id = %s order by feedback_id",
+        (episode_id,),
+    )
+    assert answers == [(cause, measures, "王五", recovery) for cause, measures, recovery in ANSWERS]
+    # after the next publication the board shows the answer: no longer overdue, the amended measures
+    publish_latest_day()
+    assert tracked(episode_id) == ("已反馈待消除", 0, True, ANSWERS[-1][1])
+    # a post from another site (no cookie of the form's origin) is refused
+    forged = httpx.post(
+        link,
+        data={"csrf": "guess", "cause": "x", "measures": "x", "responsible_person": "x"},
+        headers={"Origin": "http://evil.invalid"},
+    )
+    assert forged.status_code == 403
+    assert len(query("select 1 from ops.episode_feedback where episode_id = %s", (episode_id,))) == 2
+
+
+def test_tracking_dashboard_datasets_run_on_the_published_tables(published_sheets):
+    """The 风险预警跟踪 datasets are published relations with rows and the region keys the
+    provisioning's row-level security filters on (city_code, province_code); no personal data."""
+    import yaml
+
+    for name in ("episode_tracking_current", "episode_timeline"):
+        config = yaml.safe_load((ROOT / "superset/assets/datasets/warehouse" / f"{name}.yaml").read_text())
+        with connect("warehouse") as conn:
+            assert config["sql"] is None and config["schema"] == "published", name  # physical, built by dbt
+            cursor = conn.execute(f"select * from published.{config['table_name']}")
+            rows = cursor.fetchall()
+            columns = [c.name for c in cursor.description]
+        assert rows, name
+        assert {"city_code", "province_code"} <= set(columns)
+        assert {c["column_name"] for c in config["columns"]} <= set(columns)
+        assert not any("person" in c or "phone" in c or "mobile" in c for c in columns)
+    current = query(
+        "select count(*) from published.station_episode_daily"
+        " where risk_date = (select max(risk_date) from published.station_episode_daily)"
+    )[0][0]
+    assert current > 0
