@@ -45,20 +45,10 @@ def extract(system: str, name: str, data_interval_end=None, dag_run=None, run_id
 
 @task(retries=1, retry_delay=timedelta(seconds=10))
 def validate_landing(batches: list[dict], run_id=None) -> None:
-    from airflow.sdk.exceptions import AirflowFailException
+    from service_risk.airflow_support import enforce_gate
+    from service_risk.quality import validation
 
-    from service_risk.airflow_support import AnnouncedFailure
-    from service_risk.quality import gate
-
-    outcomes = gate.validate_landing(batches, run_id)
-    for outcome in outcomes:
-        print(outcome.summary())
-    if failed := [outcome for outcome in outcomes if not outcome.passed]:
-        gate.announce_failure(failed, run_id)
-        # Deterministic: a retry would validate the same rows again.
-        raise AirflowFailException(
-            f"blocking expectations failed: {', '.join(o.suite for o in failed)}"
-        ) from AnnouncedFailure()
+    enforce_gate(validation.validate_landing(batches, run_id), run_id)
 
 
 @dag(

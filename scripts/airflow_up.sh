@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Start Airflow (standalone: API server, scheduler, DAG processor, triggerer) in
-# its own process group, wait until healthy and say how to log in and stop it.
+# Start Airflow (API server, scheduler, DAG processor, triggerer) in its own process
+# group, wait until healthy and say how to log in and stop it. `airflow db migrate` first
+# (make setup).
 set -euo pipefail
 pidfile="$SR_STATE_DIR/airflow.pgid"
 log="$SR_STATE_DIR/logs/airflow-standalone.log"
@@ -12,7 +13,12 @@ else
   python -m service_risk.dbt_manifest > /dev/null  # before the DAG processor needs it
   # Cosmos gives each dbt task a target folder of its own; a shared one would have tasks overwrite
   # each other's manifest, partial parse and run results.
-  setsid env -u DBT_TARGET_PATH airflow standalone > "$log" 2>&1 < /dev/null &
+  # The four parts of `airflow standalone`, started here because standalone has the scheduler and
+  # triggerer serve task logs on every interface (ports 8793/8794, no host setting): on one machine
+  # the API server reads the log files itself, so they skip that server. The API server listens on
+  # AIRFLOW__API__HOST (scripts/env.sh: 127.0.0.1).
+  setsid env -u DBT_TARGET_PATH bash -c 'airflow scheduler --skip-serve-logs & airflow dag-processor &
+    airflow triggerer --skip-serve-logs & airflow api-server & wait' > "$log" 2>&1 < /dev/null &
   echo $! > "$pidfile"
 fi
 for _ in $(seq 1 90); do

@@ -31,7 +31,7 @@ def query(sql: str, params: tuple = ()) -> list[tuple]:
 
 def published_differences() -> dict[str, int]:
     """Rows in a published table and not in its mart, or the other way round (multiset difference)."""
-    from service_risk.quality.gate import PUBLISHED_TABLES
+    from service_risk.quality.publication import PUBLISHED_FACTS as PUBLISHED_TABLES
 
     return {
         table: query(
@@ -57,6 +57,23 @@ class Sink:
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd calls this hook by name
         self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
         return "250 OK"
+
+
+def run_dbt(*args: str) -> str:
+    """Run dbt in the project's environment (the suite's SR_DB_PREFIX); fail the test on an error.
+    The output is kept as an artefact (artifacts/dbt-<command>.log)."""
+    command = " ".join(["dbt", *args])
+    result = subprocess.run(
+        ["bash", "-c", f". scripts/env.sh && cd dbt_project && {command}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"dbt-{args[0]}.log").write_text(result.stdout + result.stderr)
+    assert result.returncode == 0, f"{command} failed:\n{result.stdout[-4000:]}{result.stderr[-2000:]}"
+    return result.stdout
 
 
 def run_dag(dag_id: str, logical_date: str) -> subprocess.CompletedProcess:

@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from service_risk.bi.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import ARTIFACTS
-from tests.superset_fixtures import load_setup_module
 
 RECORDS = ARTIFACTS / "offline"
 LOCAL_SCHEMES = {"file", "data", "blob", "about", "chrome-error"}
@@ -132,9 +132,8 @@ def intranet_browser(name: str, **context_options) -> Iterator[tuple[object, Int
     record is written when the block ends."""
     from playwright.sync_api import sync_playwright
 
-    setup = load_setup_module()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=setup.CHROMIUM, args=setup.CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(**context_options)
         intranet = Intranet(name).attach(context)
         try:

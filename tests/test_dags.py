@@ -49,3 +49,12 @@ def test_extraction_has_a_task_and_an_asset_per_source_table(dag_bag):
         f"extract_{table.landing_name}": [f"warehouse://landing/{table.landing_name}"]
         for table in SOURCE_TABLES
     }
+
+
+def test_sheets_are_sent_after_each_publication_and_hourly(dag_bag):
+    dag = dag_bag.dags["send_risk_sheets"]
+    assert dag.max_active_runs == 1 and not dag.catchup
+    assert "warehouse://published/risk_sheet" in str(dag.timetable.asset_condition)
+    recorded = dag_bag.dags["daily_risk"].get_task("record_publication")  # after the published models
+    assert [asset.uri for asset in recorded.outlets] == ["warehouse://published/risk_sheet"]
+    assert [task.task_id for task in dag.topological_sort()] == ["enqueue", "deliver"]

@@ -31,13 +31,18 @@ from service_risk.extract.core import source_columns
 from service_risk.setup_db import init_databases
 from service_risk.sources import SOURCE_TABLES
 from tests.conftest import ARTIFACTS, ROOT, Sink, published_differences, query
+from tests.sms_gateway import SmsGateway
 from tests.superset_fixtures import free_port
 
 FACT_TABLES = [t for t in SOURCE_TABLES if t.system != "marketing"]
+# Who a failed run or a delivery needing a person is mailed to (scripts/env.sh).
+DATA_ENGINEERS = {a.strip() for a in os.environ.get("DATA_ENGINEER_EMAILS", "").split(",") if a.strip()}
+DAG_IDS = ("extract_sources", "daily_risk", "send_risk_sheets")
 EXTRACT_CRON = "*/2 * * * *"
 DAILY_RISK_CRON = "*/6 * * * *"
 SOAK_TIMEOUT = 25 * 60
 FAULT_TIMEOUT = 15 * 60
+SETTLE_TIMEOUT = 30 * 60
 
 
 def today_local() -> dt.date:
@@ -184,13 +189,20 @@ def soak():
     """Fresh databases (Airflow's too), 30 simulated days, then the services on their own."""
     from service_risk.simulator import simulate
 
-    sink = Sink()  # the data engineers' mailbox: a run that fails for good would write here
+    # The mail server: the data engineers' mailbox (a run that fails for good would write here) and
+    # the station leaders' risk report sheets, which send_risk_sheets delivers after each publication.
+    sink = Sink()
     sink.controller.start()
     SOAK["mailbox"] = sink
+    # The SMS gateway outside the company, its stand-in; the key is this install's (scripts/secrets.sh).
+    gateway = SmsGateway("service-risk", os.environ["SMS_GATEWAY_KEY"]).start()
+    SOAK["sms_gateway"] = gateway
     env = {
         **os.environ,
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(sink.port),
+        "SMS_GATEWAY_URL": gateway.url,
+        "SMS_GATEWAY_ACCOUNT": "service-risk",
         "AIRFLOW_PORT": str(free_port()),
         "SR_EXTRACT_CRON": EXTRACT_CRON,
         "SR_DAILY_RISK_CRON": DAILY_RISK_CRON,
@@ -221,7 +233,7 @@ def soak():
         service("airflow_up.sh", env)
         api = AirflowApi()
         deadline = time.monotonic() + SOAK_TIMEOUT
-        while not all(api.dag_exists(dag_id) for dag_id in ("extract_sources", "daily_risk")):
+        while not all(api.dag_exists(dag_id) for dag_id in DAG_IDS):
             assert time.monotonic() < deadline, "the DAG processor never registered the DAGs"
             time.sleep(5)
         while time.monotonic() < deadline:
@@ -229,7 +241,7 @@ def soak():
             done = {run["run_type"] for run in risk_runs if run["state"] == "success"}
             failed = [
                 run["dag_run_id"]
-                for dag_id in ("extract_sources", "daily_risk")
+                for dag_id in DAG_IDS
                 for run in dag_runs(api, dag_id)
                 if run["state"] == "failed"
             ]
@@ -252,22 +264,40 @@ def soak():
         )
         SOAK["manual_extract"] = extract.stdout + extract.stderr
         assert extract.returncode == 0, SOAK["manual_extract"][-3000:]
-        # The daily run that extraction triggered publishes before the snapshot and the full refresh.
-        settle_deadline = time.monotonic() + FAULT_TIMEOUT
-        while any(run["state"] in ("queued", "running") for run in dag_runs(api, "daily_risk")):
-            assert time.monotonic() < settle_deadline, "daily_risk never went idle after the last extraction"
-            time.sleep(10)
-        SOAK["runs"] = {dag_id: dag_runs(api, dag_id) for dag_id in ("extract_sources", "daily_risk")}
+        # The daily run that extraction triggered publishes before the snapshot and the full refresh,
+        # and the sheets it published are sent.
+        # Up to two builds: the one running when extraction ended, then the one with its rows (9 min
+        # each at worst here, 2026-12-01); later runs find no work and skip in seconds.
+        settle_deadline = time.monotonic() + SETTLE_TIMEOUT
+        for dag_id in ("daily_risk", "send_risk_sheets"):
+            while any(run["state"] in ("queued", "running") for run in dag_runs(api, dag_id)):
+                assert time.monotonic() < settle_deadline, (
+                    f"{dag_id} never went idle after the last extraction"
+                )
+                time.sleep(10)
+        SOAK["runs"] = {dag_id: dag_runs(api, dag_id) for dag_id in DAG_IDS}
         SOAK["published_through"] = query("select max(published_through) from quality.publication")[0][0]
         yield SOAK
     finally:
         stop_services(env)
         sink.controller.stop()
+        gateway.stop()
         logs = Path(env.get("SR_STATE_DIR", ROOT / ".local" / "test_")) / "logs"
         ARTIFACTS.mkdir(exist_ok=True)
         for name in ("airflow-standalone.log", "simulator-live.log"):
             if (logs / name).exists():
                 (ARTIFACTS / f"soak-{name}").write_text((logs / name).read_text()[-200_000:])
+        print_server_errors(logs / "airflow-standalone.log")
+
+
+def print_server_errors(log: Path, limit: int = 80) -> None:
+    """The API server's last errors, into the test's captured output (CI keeps no artifacts)."""
+    if not log.exists():
+        return
+    lines = [line for line in log.read_text().splitlines() if line.startswith("api-server")]
+    errors = [n for n, line in enumerate(lines) if "status_code=5" in line or "Traceback" in line]
+    if errors:
+        print("\n".join(lines[max(0, errors[-1] - limit // 2) : errors[-1] + limit // 2]))
 
 
 def stop_simulator(env: dict) -> None:
@@ -287,9 +317,13 @@ def test_every_run_of_the_live_service_succeeded(soak):
         "through the scheduler" in soak["manual_extract"]
     )  # make extract queued behind the scheduler's runs
     assert any(r["run_type"] == "manual" and r["state"] == "success" for r in extract_runs)
-    finished = [run for run in extract_runs + risk_runs if run["state"] in ("success", "failed")]
+    every_run = [run for runs in soak["runs"].values() for run in runs]
+    finished = [run for run in every_run if run["state"] in ("success", "failed")]
     assert [r["dag_run_id"] for r in finished if r["state"] == "failed"] == []
-    assert [m["Subject"] for _, m in soak["mailbox"].messages] == []  # no task failed for good
+    to_engineers = [
+        " ".join(m["Subject"].split()) for to, m in soak["mailbox"].messages if DATA_ENGINEERS & set(to)
+    ]
+    assert [subject for subject in to_engineers if "FAILED" in subject] == []  # no task failed for good
     assert sum(r["run_type"] == "scheduled" and r["state"] == "success" for r in extract_runs) >= 3
     kinds = {r["run_type"] for r in risk_runs if r["state"] == "success"}
     assert {"asset_triggered", "scheduled"} <= kinds, risk_runs
@@ -317,6 +351,30 @@ def test_no_two_daily_builds_overlapped(soak):
     )
     for (_, previous_end), (start, _) in itertools.pairwise(started):
         assert start >= previous_end, started
+
+
+def test_published_sheets_reached_their_leaders_once(soak):
+    """The closed loop on the live path: after the publications, send_risk_sheets delivered every
+    risk report sheet's SMS (one per message at the gateway) and e-mail (one per row at the mail
+    server). Nothing is left pending or of unknown fate; only a contact without an address in the
+    master data fails, and then the data engineers hear of it."""
+    states = dict(query("select status, count(*) from ops.sheet_delivery group by status"))
+    assert set(states) <= {"sent", "failed"} and states.get("sent", 0) > 0, states
+    assert (
+        query("select count(*) from ops.sheet_delivery where status = 'failed' and address <> ''")[0][0] == 0
+    )
+    sent = dict(
+        query("select channel, count(*) from ops.sheet_delivery where status = 'sent' group by channel")
+    )
+    assert len(soak["sms_gateway"].sent_to()) == sent.get("sms", 0)
+    to_leaders = [m for to, m in soak["mailbox"].messages if not DATA_ENGINEERS & set(to)]
+    assert len(to_leaders) == sent.get("email", 0)
+    alerts = [
+        m
+        for to, m in soak["mailbox"].messages
+        if DATA_ENGINEERS & set(to) and "need a person" in m["Subject"]
+    ]
+    assert bool(alerts) == ("failed" in states)
 
 
 def test_the_day_that_just_ended_is_published(soak):

@@ -52,14 +52,20 @@ class AirflowApi:
         )
 
     def _read(self, path: str, **params) -> httpx.Response:
-        """GET, repeated when the API server does not answer in time or drops the connection (a busy
-        or restarting server): a read is safe to repeat, and a wait must not fail on one slow answer."""
+        """GET, repeated when the API server does not answer in time, drops the connection or answers
+        with a server error (a busy or restarting server: e.g. its metadata connection pool exhausted
+        while tasks heartbeat): a read is safe to repeat, and a wait must not fail on one bad answer."""
         for attempt in range(1, READ_ATTEMPTS):
             try:
-                return self.client.get(path, params=params)
+                response = self.client.get(path, params=params)
             except httpx.TransportError as exc:
-                print(f"Airflow API {path}: {exc!r}; asking again", file=sys.stderr, flush=True)
-                time.sleep(5 * attempt)
+                problem = repr(exc)
+            else:
+                if response.status_code < 500:
+                    return response
+                problem = f"{response.status_code} {response.text[:300]}"
+            print(f"Airflow API {path}: {problem}; asking again", file=sys.stderr, flush=True)
+            time.sleep(5 * attempt)
         return self.client.get(path, params=params)
 
     def get(self, path: str, **params) -> dict:

@@ -44,7 +44,7 @@ class AnnouncedFailure(Exception):
 
 def email_task_failure(context) -> None:
     """on_failure_callback: e-mail the data engineers that a task failed for good (after its retries)."""
-    from service_risk.quality import alert
+    from service_risk.quality import notification
 
     error, ti = context.get("exception"), context["ti"]
     if isinstance(getattr(error, "__cause__", None), AnnouncedFailure):  # raised `from AnnouncedFailure()`
@@ -58,7 +58,25 @@ def email_task_failure(context) -> None:
             f"Log: {getattr(ti, 'log_url', None) or 'the task log in the Airflow UI'}",
         ]
     )
-    alert.send_alert(subject, body)
+    notification.send_alert(subject, body)
+
+
+def enforce_gate(outcomes: list, run_id: str) -> None:
+    """What every gate task does with its (validated, recorded) outcomes: print them; on a blocking
+    failure e-mail the data engineers once and fail the task for good (a retry would validate the
+    same rows)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from service_risk.quality import notification
+
+    for outcome in outcomes:
+        print(outcome.summary())
+    if failed := [outcome for outcome in outcomes if not outcome.passed]:
+        notification.announce_gate_failure(failed, run_id)
+        raise AirflowFailException(
+            f"blocking expectations failed: {', '.join(f'{o.suite} [{o.batch}]' for o in failed)}; "
+            "publication does not advance"
+        ) from AnnouncedFailure()
 
 
 def fail_dbt_tests_fast() -> None:

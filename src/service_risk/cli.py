@@ -10,6 +10,7 @@ from service_risk.db import DatabaseUnavailable
 
 def build_parser() -> argparse.ArgumentParser:
     from service_risk import setup_db
+    from service_risk.bi import cli as superset_cli
     from service_risk.extract import cli as extract_cli
     from service_risk.quality import cli as quality_cli
     from service_risk.simulator import cli as simulator_cli
@@ -20,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulator_cli.register(subparsers)
     extract_cli.register(subparsers)
     quality_cli.register(subparsers)
+    superset_cli.register(subparsers)
     return parser
 
 

@@ -14,7 +14,7 @@ from service_risk.timeutil import local_now
 def extract_all(
     high_water: datetime, run_id: str | None = None, lag: timedelta | None = None
 ) -> list[ExtractResult]:
-    settings = get_settings()
+    settings = get_settings().as_duty("loader")
     return [
         extract_table(table, high_water, settings.dsn(table.system), settings.dsn("warehouse"), run_id, lag)
         for table in SOURCE_TABLES

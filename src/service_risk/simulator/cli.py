@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import sys
 
@@ -42,14 +43,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--duration", type=float, default=None, help="live: stop after this many seconds")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar / tick lines")
+    parser.add_argument(
+        "--with-warm-up",
+        action="store_true",
+        help="simulate the risk model's warm-up days (longest indicator window - 1, from the dbt seeds) "
+        "before the DAYS days, so that every one of those has full windows on the dashboards",
+    )
     parser.set_defaults(handler=handle)
+
+
+def warm_up_days(model_version: str = "v1") -> int:
+    """Days before the first with full windows: the longest indicator window of the seed, minus one."""
+    from service_risk.dbt_manifest import DBT_PROJECT_DIR
+
+    with open(DBT_PROJECT_DIR / "seeds" / "risk_indicators.csv", encoding="utf-8") as seed:
+        windows = [
+            int(row["window_days"]) for row in csv.DictReader(seed) if row["model_version"] == model_version
+        ]
+    return max(windows) - 1
 
 
 def handle(args: argparse.Namespace) -> int:
     progress = not args.no_progress and sys.stderr.isatty()  # no bar in logs
     if args.days > 0 or not args.live:
         summary = simulate(
-            days=args.days,
+            days=args.days + (warm_up_days() if args.with_warm_up else 0),
             end_date=args.end_date,
             scale=args.scale,
             seed=args.seed,
