@@ -8,10 +8,10 @@ SCALE ?= 1
 SEED ?= 42
 DIRTY_RATE ?= 0.002
 
-.PHONY: help envs setup demo simulate simulator-up extract risk superset-setup superset-up airflow-up stop test lint bench bench-publish bench-charts lock clean
+.PHONY: help envs setup demo simulate simulator-up closed-loop-up sheets extract risk superset-setup superset-up airflow-up stop test lint bench bench-publish bench-charts lock clean
 
 help:
-	@echo "make demo   simulate $(DAYS) days at scale $(SCALE), extract through Airflow, serve the UI"
+	@echo "make demo   simulate $(DAYS) days (after the warm-up) at scale $(SCALE), extract through Airflow, serve the UI"
 	@echo "make test   the test suite (what CI runs)"
 	@echo "make stop   stop the services started by make demo"
 
@@ -24,13 +24,19 @@ setup: envs  ## + the demo's databases, Airflow and Superset metadata
 	$(ENV) airflow db migrate > "$$SR_STATE_DIR/airflow-migrate.log" 2>&1 || { tail -30 "$$SR_STATE_DIR/airflow-migrate.log"; exit 1; }
 	$(ENV) scripts/superset_setup.sh
 
-demo: setup simulate simulator-up extract risk superset-up airflow-up
+demo: setup simulate simulator-up closed-loop-up extract risk sheets superset-up airflow-up
 
 simulate:
-	$(ENV) service-risk simulate --days $(DAYS) --scale $(SCALE) --seed $(SEED) --dirty-rate $(DIRTY_RATE)
+	$(ENV) service-risk simulate --days $(DAYS) --with-warm-up --scale $(SCALE) --seed $(SEED) --dirty-rate $(DIRTY_RATE)
 
 simulator-up:  ## keep the sources changing on the wall clock (live simulator; make stop ends it)
 	$(ENV) scripts/simulator_up.sh
+
+closed-loop-up:  ## the feedback form and the stand-in SMS gateway (make stop ends them)
+	$(ENV) scripts/closed_loop_up.sh
+
+sheets:  ## send the published risk report sheets (SMS and e-mail, exactly once) and reminders
+	$(ENV) scripts/run_dag.sh send_risk_sheets
 
 extract:
 	$(ENV) scripts/run_dag.sh extract_sources
