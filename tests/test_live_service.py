@@ -279,6 +279,11 @@ def soak():
         SOAK["published_through"] = query("select max(published_through) from quality.publication")[0][0]
         yield SOAK
     finally:
+        if "runs" not in SOAK:  # the soak stopped early: keep the runs for the failed tasks' logs
+            try:
+                SOAK["runs"] = {dag_id: dag_runs(api, dag_id) for dag_id in DAG_IDS}
+            except Exception as error:  # the API may be what broke
+                print(f"runs not read: {error}")
         stop_services(env)
         sink.controller.stop()
         gateway.stop()
@@ -288,6 +293,20 @@ def soak():
             if (logs / name).exists():
                 (ARTIFACTS / f"soak-{name}").write_text((logs / name).read_text()[-200_000:])
         print_server_errors(logs / "airflow-standalone.log")
+        print_failed_task_logs(Path(env.get("SR_STATE_DIR", ROOT / ".local" / "test_")) / "airflow" / "logs")
+
+
+def print_failed_task_logs(task_logs: Path, lines: int = 60) -> None:
+    """The last lines of every try of every task in a failed run, into the captured output (CI keeps
+    no artefacts): what failed and why, not only that it did."""
+    failed = [run for runs in SOAK.get("runs", {}).values() for run in runs if run["state"] == "failed"]
+    for run in failed:
+        for log in sorted(
+            task_logs.glob(f"dag_id={run['dag_id']}/run_id={run['dag_run_id']}/*/attempt=*.log")
+        ):
+            text = log.read_text(errors="replace").splitlines()
+            if any("ERROR" in line or "Traceback" in line for line in text):
+                print(f"--- {log.relative_to(task_logs)}", *text[-lines:], sep="\n")
 
 
 def print_server_errors(log: Path, limit: int = 80) -> None:
@@ -323,7 +342,13 @@ def test_every_run_of_the_live_service_succeeded(soak):
     to_engineers = [
         " ".join(m["Subject"].split()) for to, m in soak["mailbox"].messages if DATA_ENGINEERS & set(to)
     ]
-    assert [subject for subject in to_engineers if "FAILED" in subject] == []  # no task failed for good
+    failures = [
+        m for to, m in soak["mailbox"].messages if DATA_ENGINEERS & set(to) and "FAILED" in m["Subject"]
+    ]
+    # No task failed for good; if one did, its mail says which and why.
+    assert [subject for subject in to_engineers if "FAILED" in subject] == [], [
+        str(m.get_payload(decode=False))[:3000] for m in failures
+    ]
     assert sum(r["run_type"] == "scheduled" and r["state"] == "success" for r in extract_runs) >= 3
     kinds = {r["run_type"] for r in risk_runs if r["state"] == "success"}
     assert {"asset_triggered", "scheduled"} <= kinds, risk_runs
