@@ -5,8 +5,22 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from service_risk.bi.config import SupersetError
+
+# Superset's rate limit (RATELIMIT_APPLICATION) answers 429 before it handles a request, so any
+# method can be sent again; provisioning makes bursts of calls that meet it.
+RATE_LIMITED = Retry(
+    total=8,
+    status_forcelist=(429,),
+    allowed_methods=None,
+    backoff_factor=0.5,
+    backoff_max=4,
+    respect_retry_after_header=True,
+    raise_on_status=False,
+)
 
 
 def rison(value) -> str:
@@ -29,6 +43,7 @@ class SupersetClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.http = requests.Session()
+        self.http.mount(self.base_url, HTTPAdapter(max_retries=RATE_LIMITED))
         response = self.http.post(
             f"{self.base_url}/api/v1/security/login",
             json={"username": username, "password": password, "provider": "db", "refresh": False},
