@@ -40,6 +40,11 @@ export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="postgresql+psycopg2://$_pg_auth@$PGH
 export AIRFLOW__API__PORT="${AIRFLOW_PORT:-8080}" AIRFLOW__API__HOST="${AIRFLOW__API__HOST:-127.0.0.1}"
 # Task processes report to the API server's execution API: the same port, or they fail to start.
 export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://127.0.0.1:$AIRFLOW__API__PORT/execution/"
+# A task's "I am running" call that times out (default 5 s; 7 s under a full dbt build on 2 cores,
+# soak 2026-12-06) is sent again and refused (400: already running): the task dies unlogged and is
+# retried only after the 5-minute heartbeat timeout. Wait longer, and serve the API with a worker per core.
+export AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT="${AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT:-60}"
+export AIRFLOW__API__WORKERS="${AIRFLOW__API__WORKERS:-2}"
 export AIRFLOW__LOGGING__LOGGING_LEVEL="${AIRFLOW__LOGGING__LOGGING_LEVEL:-INFO}"
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY=False AIRFLOW__COSMOS__CACHE_DIR="$SR_STATE_DIR/cosmos"
 export DO_NOT_TRACK=1 GX_ANALYTICS_ENABLED=False SCARF_ANALYTICS=false

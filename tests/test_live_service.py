@@ -40,8 +40,7 @@ DATA_ENGINEERS = {a.strip() for a in os.environ.get("DATA_ENGINEER_EMAILS", "").
 DAG_IDS = ("extract_sources", "daily_risk", "send_risk_sheets")
 EXTRACT_CRON = "*/2 * * * *"
 DAILY_RISK_CRON = "*/6 * * * *"
-SOAK_TIMEOUT = 25 * 60
-FAULT_TIMEOUT = 15 * 60
+SOAK_TIMEOUT = 40 * 60
 SETTLE_TIMEOUT = 30 * 60
 
 
@@ -109,9 +108,19 @@ class Fault:
     task_id: str | None = None
     holder: psycopg.Connection | None = None
 
-    def hold(self) -> None:
-        self.holder = connect("warehouse")
-        self.holder.execute(f"lock table {self.relation} in {self.lock_mode} mode")
+    def hold(self) -> bool:
+        """Take the lock once the relation exists (a fresh warehouse has no marts until the first
+        build); never wait for a writer that has it: armed, or not yet."""
+        if self.holder is None:
+            holder = connect("warehouse")
+            try:
+                holder.execute("set lock_timeout = '1s'")
+                holder.execute(f"lock table {self.relation} in {self.lock_mode} mode")
+            except psycopg.errors.Error:
+                holder.close()
+                return False
+            self.holder = holder
+        return True
 
     def waiting_backend(self) -> tuple[int, int] | None:
         """(pid, client port) of a backend waiting for the held lock."""
@@ -126,6 +135,8 @@ class Fault:
         """Apply the next fault if the task waits on the lock; True once both are applied."""
         if len(self.applied) == 2:
             return True
+        if not self.hold():
+            return False
         if (waiting := self.waiting_backend()) is None:
             return False
         pid, port = waiting
@@ -162,23 +173,6 @@ def running_task(api: AirflowApi, dag_id: str, part_of_task_id: str) -> tuple[st
             if part_of_task_id in ti["task_id"] and ti["state"] == "running":
                 return run["dag_run_id"], ti["task_id"]
     raise AssertionError(f"no running task of {dag_id} matches {part_of_task_id}")
-
-
-def inject_faults(api: AirflowApi, deadline: float) -> None:
-    """Hold the locks, apply the faults as each task reaches them, wait for the runs they hit."""
-    try:
-        for fault in FAULTS:
-            fault.hold()
-        while not all([fault.step(api) for fault in FAULTS]):
-            assert time.monotonic() < deadline, [(f.task, f.applied) for f in FAULTS]
-            time.sleep(1)
-    finally:
-        for fault in FAULTS:
-            fault.release()
-    for fault in FAULTS:
-        while api.run_state(fault.dag_id, fault.run_id) not in FINISHED:
-            assert time.monotonic() < deadline, f"{fault.dag_id} run {fault.run_id} did not finish"
-            time.sleep(5)
 
 
 SOAK: dict = {}
@@ -229,6 +223,10 @@ def soak():
     SOAK["source_start"] = dt.datetime.combine(today_local(), dt.time())  # the live simulator starts here
     os.environ["AIRFLOW__API__PORT"] = env["AIRFLOW_PORT"]  # for the API client in this process
     try:
+        # The faults a retry must survive, armed as soon as their tables exist: they hit the first
+        # runs that write them, while the sources still change (no extra build waits for them).
+        for fault in FAULTS:
+            fault.hold()
         service("simulator_up.sh", env)
         service("airflow_up.sh", env)
         api = AirflowApi()
@@ -236,7 +234,14 @@ def soak():
         while not all(api.dag_exists(dag_id) for dag_id in DAG_IDS):
             assert time.monotonic() < deadline, "the DAG processor never registered the DAGs"
             time.sleep(5)
-        while time.monotonic() < deadline:
+        while True:
+            assert time.monotonic() < deadline, (
+                f"soak incomplete: faults {[(f.task, f.applied) for f in FAULTS]}, "
+                f"daily runs {[(r['run_type'], r['state']) for r in dag_runs(api, 'daily_risk')]}"
+            )
+            faults_done = all([fault.step(api) for fault in FAULTS]) and all(
+                api.run_state(f.dag_id, f.run_id) in FINISHED for f in FAULTS
+            )
             risk_runs = dag_runs(api, "daily_risk")
             done = {run["run_type"] for run in risk_runs if run["state"] == "success"}
             failed = [
@@ -246,11 +251,13 @@ def soak():
                 if run["state"] == "failed"
             ]
             published = query("select max(published_through) from quality.publication")[0][0]
-            if failed or ({"asset_triggered", "scheduled"} <= done and published == yesterday):
+            if failed or (
+                faults_done and {"asset_triggered", "scheduled"} <= done and published == yesterday
+            ):
                 break
-            time.sleep(15)
-        # While the sources still change: the faults that a retry must survive.
-        inject_faults(api, time.monotonic() + FAULT_TIMEOUT)
+            time.sleep(2 if not faults_done else 15)
+        for fault in FAULTS:
+            fault.release()
         # Sources stand still, then one more extraction lands everything they hold.
         stop_simulator(env)
         # The documented command, with the scheduler up: triggered through it and waited for.
@@ -279,6 +286,8 @@ def soak():
         SOAK["published_through"] = query("select max(published_through) from quality.publication")[0][0]
         yield SOAK
     finally:
+        for fault in FAULTS:
+            fault.release()
         if "runs" not in SOAK:  # the soak stopped early: keep the runs for the failed tasks' logs
             try:
                 SOAK["runs"] = {dag_id: dag_runs(api, dag_id) for dag_id in DAG_IDS}
