@@ -33,6 +33,8 @@ scripts/data_docs_assets.sh
 
 # Debian's chromium + driver for the Superset browser tests and report screenshots
 # (no browser download works here).
-if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+# A CJK font: without one every Chinese label in a report e-mail, risk sheet PDF or screenshot that
+# chromium renders on this machine is a row of empty boxes.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || [ -z "$(fc-list :lang=zh 2>/dev/null)" ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk
 fi

@@ -143,6 +143,24 @@ def intranet_browser(name: str, **context_options) -> Iterator[tuple[object, Int
             browser.close()
 
 
+def draws_chinese(page) -> bool:
+    """Two Chinese characters drawn on a canvas differ; without a CJK font both are the same box."""
+    return page.evaluate(
+        """() => {
+            const draw = (text) => {
+                const canvas = document.createElement('canvas');
+                canvas.width = 64;
+                canvas.height = 32;
+                const context = canvas.getContext('2d');
+                context.font = '24px sans-serif';
+                context.fillText(text, 4, 26);
+                return canvas.toDataURL();
+            };
+            return draw('风') !== draw('险');
+        }"""
+    )
+
+
 def mail_as_page(message) -> str:
     """A mail's HTML as a mail client shows it: its inline parts (cid:) in place, as data: URLs."""
     html = next(part for part in message.walk() if part.get_content_type() == "text/html").get_content()

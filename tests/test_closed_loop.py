@@ -583,7 +583,7 @@ def tracked(episode_id: str) -> tuple:
 
 def test_feedback_form_in_a_real_browser(feedback_form):
     from service_risk.closed_loop import tokens
-    from tests.offline import intranet_browser
+    from tests.offline import draws_chinese, intranet_browser
 
     episode_id, station_name = query(
         "select episode_id, station_name from published.episode_tracking_current"
@@ -609,6 +609,7 @@ def test_feedback_form_in_a_real_browser(feedback_form):
             assert measures in page.content()
         assert "补充/更正" in page.content()
         page.screenshot(path=str(ROOT / "artifacts" / "feedback_form.png"), full_page=True)
+        assert draws_chinese(page), "no CJK font: Chinese shows as boxes (scripts/bootstrap.sh installs one)"
 
         tampered = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
         response = page.goto(tampered)
