@@ -350,6 +350,16 @@ def statuses(channel: str | None = None) -> dict[str, int]:
     )
 
 
+def test_contacts_outlive_a_rebuild_of_their_base_views(outbox, published_sheets):
+    """The hourly delivery reads the contacts while a daily build runs: rebuilding the base views
+    upstream (as every build does, node by node) must leave them readable, as a dependent view is not
+    (dropped by the cascade until its own node runs; a soak's sheets run failed on it)."""
+    run_dbt("run", "--select", "base_marketing__unit_contacts", "base_marketing__staff_members")
+    relations = ("staging.stg_marketing__unit_contacts", "staging.stg_marketing__staff_members")
+    assert [query("select to_regclass(%s) is not null", (name,))[0][0] for name in relations] == [True, True]
+    assert enqueue_day(published_sheets[0]) > 0  # the outbox is empty: every sheet of the day is added
+
+
 def test_each_sheet_reaches_each_contact_once_per_channel_across_reruns(outbox, published_sheets):
     from service_risk.closed_loop import delivery
 

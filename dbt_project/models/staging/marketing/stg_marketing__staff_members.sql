@@ -1,3 +1,7 @@
+-- A table, not a view: the closed loop's delivery and Superset's provisioning read it while a build
+-- runs, and rebuilding the base view upstream drops a dependent view (cascade) until its own node runs.
+{{ config(materialized='table') }}
+
 -- Current staff, valid rows only; the mobile is masked and hashed, the work e-mail kept for notifications.
 select
     staff_id,

@@ -1,3 +1,7 @@
+-- A table, not a view: the closed loop's delivery and Superset's provisioning read it while a build
+-- runs, and rebuilding the base view upstream drops a dependent view (cascade) until its own node runs.
+{{ config(materialized='table') }}
+
 -- Current contacts (分管领导, 部门负责人) of each org unit, valid rows only.
 select
     org_code,
