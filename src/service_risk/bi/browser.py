@@ -16,19 +16,24 @@ CHROMIUM_ARGS = [
 ]
 
 
-def browser_login(page, base_url: str, username: str, password: str) -> None:
+def browser_login(page, base_url: str, username: str, password: str, attempts: int = 3) -> None:
     """Log in as a person would: a real session from the login form.
 
     Only once the login page is quiet: its own requests made before the login (the language pack
     answers with the login page and a fresh anonymous session) could otherwise land after the
-    login's answer and replace the logged-in session cookie (seen on a loaded machine)."""
-    page.goto(f"{base_url}/login/", wait_until="networkidle")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    if "/login" in page.url:
-        raise SupersetError(f"browser login as {username} failed")
+    login's answer and replace the logged-in session cookie (seen on a loaded machine). Sent back to
+    the form all the same (twice in two suite runs on 2026-12-07, with the right password and
+    no rate limit), a person types it again: so does this, up to `attempts` times."""
+    for _ in range(attempts):
+        page.goto(f"{base_url}/login/", wait_until="networkidle")
+        page.fill("#username", username)
+        page.fill("#password", password)
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        page.wait_for_load_state("networkidle")
+        if "/login" not in page.url:
+            return
+    raise SupersetError(f"browser login as {username} failed {attempts} times")
 
 
 def generate_query_contexts(base_url: str, settings: SupersetSettings, chart_ids: list[int]) -> None:
