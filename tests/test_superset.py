@@ -18,6 +18,7 @@ import psutil
 import psycopg
 import pytest
 import requests
+import yaml
 
 from service_risk.bi.browser import browser_login
 from service_risk.bi.bundle import BUNDLE_ROOT, build_bundle, bundle_configs
@@ -495,7 +496,11 @@ def test_dashboards_follow_a_changed_seed_label_and_weight(admin):
         assert sum(scores[code] != score for code, score in scores_before.items()) > len(scores) / 2
         with zipfile.ZipFile(io.BytesIO(build_bundle())) as bundle:
             certified = bundle.read(f"{BUNDLE_ROOT}/datasets/warehouse/unit_risk_latest.yaml").decode()
+            history = bundle.read(f"{BUNDLE_ROOT}/datasets/warehouse/unit_risk_history.yaml").decode()
         assert "口径同风险模型 vtest" in certified
+        # The metrics' names come from the seeds too: the renamed A1's score metric is named anew.
+        metrics = {m["metric_name"]: m["verbose_name"] for m in yaml.safe_load(history)["metrics"]}
+        assert metrics["a1_score_max"] == "A1 故障报修万户率（试行）", metrics
     finally:
         with connect("warehouse") as conn:
             for seed in versioned:

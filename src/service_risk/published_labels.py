@@ -1,6 +1,7 @@
 """What the dbt models BI users read say of themselves, for the Superset bundle (as the Preset CLI's
 dbt sync does): column labels (`meta.label`) and descriptions from the dbt manifest, and the risk
-model's certification text from `published.risk_model` (built from the seeds).
+model's texts and indicator names from `published.risk_model` and `published.risk_indicator` (built
+from the seeds).
 
 A dataset over a published relation carries no labels of its own: the bundle takes them from dbt at
 import, so a label changed in dbt reaches the dashboards on the next provisioning and a column dbt
@@ -52,11 +53,23 @@ def label_dataset(config: dict, relations: dict[str, dict[str, dict]]) -> dict:
 
 
 def risk_model_context(conn) -> dict:
-    """Template values of the bundle: `risk_model` (published.risk_model's row, e.g. certification_zh)."""
+    """Template values of the bundle, all from the published seeds: `risk_model` (published.risk_model's
+    row, e.g. certification_zh), `indicators` (code -> published.risk_indicator's row, e.g.
+    indicators.A1.indicator_label_zh) and `dimensions` (code -> its names, e.g.
+    dimensions.quality.dimension_name_zh)."""
+    models = _rows(conn, "risk_model")
+    if len(models) != 1:
+        raise ValueError(f"{PUBLISHED_SCHEMA}.risk_model has {len(models)} rows: publish the warehouse first")
+    indicators = {row["indicator_code"]: row for row in _rows(conn, "risk_indicator")}
+    dimensions = {
+        row["dimension_code"]: {k: v for k, v in row.items() if k.startswith("dimension_")}
+        for row in indicators.values()
+    }
+    return {"risk_model": models[0], "indicators": indicators, "dimensions": dimensions}
+
+
+def _rows(conn, relation: str) -> list[dict]:
     cursor = conn.cursor()
-    cursor.execute(f"select * from {PUBLISHED_SCHEMA}.risk_model")
+    cursor.execute(f"select * from {PUBLISHED_SCHEMA}.{relation}")
     names = [column[0] for column in cursor.description]
-    rows = cursor.fetchall()
-    if len(rows) != 1:
-        raise ValueError(f"{PUBLISHED_SCHEMA}.risk_model has {len(rows)} rows: publish the warehouse first")
-    return {"risk_model": dict(zip(names, rows[0], strict=True))}
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -24,16 +24,27 @@ def browser_login(page, base_url: str, username: str, password: str, attempts: i
     login's answer and replace the logged-in session cookie (seen on a loaded machine). Sent back to
     the form all the same (twice in two suite runs on 2026-12-07, with the right password and
     no rate limit), a person types it again: so does this, up to `attempts` times."""
-    for _ in range(attempts):
-        page.goto(f"{base_url}/login/", wait_until="networkidle")
-        page.fill("#username", username)
-        page.fill("#password", password)
-        with page.expect_navigation():
-            page.click("button[type=submit]")
-        page.wait_for_load_state("networkidle")
-        if "/login" not in page.url:
-            return
-    raise SupersetError(f"browser login as {username} failed {attempts} times")
+    answers: list[str] = []
+
+    def note(response) -> None:
+        cookie = " set-cookie" if "set-cookie" in response.headers else ""
+        answers.append(f"{response.request.method} {response.url} {response.status}{cookie}")
+
+    page.on("response", note)
+    try:
+        for _ in range(attempts):
+            page.goto(f"{base_url}/login/", wait_until="networkidle")
+            page.fill("#username", username)
+            page.fill("#password", password)
+            with page.expect_navigation():
+                page.click("button[type=submit]")
+            page.wait_for_load_state("networkidle")
+            if "/login" not in page.url:
+                return
+            answers.append(f"sent back to {page.url}")
+    finally:
+        page.remove_listener("response", note)
+    raise SupersetError(f"browser login as {username} failed {attempts} times: " + "\n".join(answers))
 
 
 def generate_query_contexts(base_url: str, settings: SupersetSettings, chart_ids: list[int]) -> None:
