@@ -19,23 +19,36 @@ CHROMIUM_ARGS = [
 def browser_login(page, base_url: str, username: str, password: str, attempts: int = 3) -> None:
     """Log in as a person would: a real session from the login form.
 
-    Only once the login page is quiet: its own requests made before the login (the language pack
-    answers with the login page and a fresh anonymous session) could otherwise land after the
-    login's answer and replace the logged-in session cookie (seen on a loaded machine). Sent back to
-    the form all the same (twice in two suite runs on 2026-12-07, with the right password and
-    no rate limit), a person types it again: so does this, up to `attempts` times."""
+    Only once the login page is quiet, form filled: a request the page sent before the login (the
+    language pack answers an anonymous page with a redirect and a fresh anonymous session) could
+    otherwise land after the login's answer and replace the logged-in session cookie. "networkidle"
+    alone is not enough on a loaded machine: the page's scripts may start that request later. Sent
+    back to the form all the same, a person types it again: so does this, up to `attempts` times,
+    and then says what each request was answered."""
     answers: list[str] = []
+    pending: set = set()
 
     def note(response) -> None:
-        cookie = " set-cookie" if "set-cookie" in response.headers else ""
+        try:
+            cookie = " set-cookie" if "set-cookie" in response.all_headers() else ""
+        except Exception:  # the page went away: its status is what matters
+            cookie = ""
         answers.append(f"{response.request.method} {response.url} {response.status}{cookie}")
 
-    page.on("response", note)
+    listeners = {
+        "request": pending.add,
+        "requestfinished": pending.discard,
+        "requestfailed": pending.discard,
+        "response": note,
+    }
+    for event, listener in listeners.items():
+        page.on(event, listener)
     try:
         for _ in range(attempts):
             page.goto(f"{base_url}/login/", wait_until="networkidle")
             page.fill("#username", username)
             page.fill("#password", password)
+            _wait_until_quiet(page, pending)
             with page.expect_navigation():
                 page.click("button[type=submit]")
             page.wait_for_load_state("networkidle")
@@ -43,8 +56,18 @@ def browser_login(page, base_url: str, username: str, password: str, attempts: i
                 return
             answers.append(f"sent back to {page.url}")
     finally:
-        page.remove_listener("response", note)
+        for event, listener in listeners.items():
+            page.remove_listener(event, listener)
     raise SupersetError(f"browser login as {username} failed {attempts} times: " + "\n".join(answers))
+
+
+def _wait_until_quiet(page, pending: set, quiet_ms: int = 1000, timeout_ms: int = 30_000) -> None:
+    """Until no request of the page has been in flight for `quiet_ms` (or `timeout_ms` passed)."""
+    quiet = waited = 0
+    while quiet < quiet_ms and waited < timeout_ms:
+        page.wait_for_timeout(100)
+        waited += 100
+        quiet = 0 if pending else quiet + 100
 
 
 def generate_query_contexts(base_url: str, settings: SupersetSettings, chart_ids: list[int]) -> None:

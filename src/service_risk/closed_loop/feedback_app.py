@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from service_risk.closed_loop import tokens
 from service_risk.db import connect
+from service_risk.published_labels import risk_model_context
 
 CSRF_COOKIE = "feedback_csrf"
 LIMITS = {"cause": 2000, "measures": 4000, "responsible_person": 100}
@@ -79,6 +80,7 @@ def _episode(episode_id: str) -> dict | None:
             " order by received_at, feedback_id",
             (episode_id,),
         ).fetchall()
+        episode["risk_model"] = risk_model_context(conn)["risk_model"]  # names of the codes, closure rule
     return episode
 
 

@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from service_risk.closed_loop import tokens
 from service_risk.db import connect
+from service_risk.published_labels import risk_model_context
 
 CHROMIUM = os.environ.get("SR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -114,9 +115,12 @@ def context(conn, sheet_id: str) -> dict:
         row["risk_code"]: row["min_risk_score"]
         for row in _rows(conn, "select risk_code, min_risk_score from published.risk_code", ())
     }
+    model = risk_model_context(conn)
     return {
         "sheet": sheet,
         "unit": unit,
+        "risk_model": model["risk_model"],
+        "dimensions": model["dimensions"],
         "code_name": sheet["risk_code_name_zh"],
         "indicators": indicators,
         "worst": [group["indicator"] for group in orders.values()],
