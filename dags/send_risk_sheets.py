@@ -28,7 +28,7 @@ def enqueue() -> dict | None:
     from service_risk.closed_loop import delivery
     from service_risk.db import connect
 
-    with connect("warehouse") as conn:
+    with connect("warehouse", duty="closed_loop") as conn:
         if not delivery.sheets_are_published(conn):
             print("nothing published yet: no sheet to send")
             return None

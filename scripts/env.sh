@@ -22,8 +22,10 @@ fi
 
 _pg_auth="$PGUSER${PGPASSWORD:+:$PGPASSWORD}"
 # The warehouse's roles by duty (service-risk init-db creates them, passwords in .local/secrets.env):
-# extraction connects as the loader, dbt, the quality gates and publication as the transformer.
+# extraction connects as the loader, dbt, the quality gates and publication as the transformer, the
+# sheets' sender and the feedback form as the closed loop.
 export SR_LOADER_ROLE="${SR_DB_PREFIX}warehouse_loader" SR_TRANSFORMER_ROLE="${SR_DB_PREFIX}warehouse_transformer"
+export SR_CLOSED_LOOP_ROLE="${SR_DB_PREFIX}warehouse_closed_loop"
 _loader_auth="$SR_LOADER_ROLE${SR_LOADER_PASSWORD:+:$SR_LOADER_PASSWORD}"
 _pg_url() { printf 'postgresql://%s@%s:%s/%s%s' "$_loader_auth" "$PGHOST" "$PGPORT" "$SR_DB_PREFIX" "$1"; }
 

@@ -128,4 +128,5 @@ add_secret FEEDBACK_TOKEN_SECRET
 # the salt of the personal-data hashes (init-db keeps it where only the transformer role reads it).
 add_secret SR_LOADER_PASSWORD
 add_secret SR_TRANSFORMER_PASSWORD
+add_secret SR_CLOSED_LOOP_PASSWORD
 add_secret SR_PII_HASH_SALT

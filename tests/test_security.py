@@ -91,9 +91,9 @@ def test_every_pipeline_object_belongs_to_its_role_not_the_superuser(warehouse):
     assert not wrong
     attributes = query(
         "select rolname, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls from pg_roles where rolname = any(%s)",
-        ([loader, transformer, bi_reader_role()],),
+        ([loader, transformer, os.environ["SR_CLOSED_LOOP_ROLE"], bi_reader_role()],),
     )
-    assert len(attributes) == 3 and all(not any(flags) for _, *flags in attributes)
+    assert len(attributes) == 4 and all(not any(flags) for _, *flags in attributes)
 
 
 def test_bi_reader_reads_published_and_nothing_raw(warehouse, bi_reader):  # noqa: F811
@@ -130,6 +130,35 @@ def test_loader_reads_the_sources_and_writes_only_landing_and_extraction_bookkee
             "select 1 from ops.episode_feedback limit 1",
             "select private.pii_hash_salt()",
             "select salt from private.pii_hash_salt",
+        ):
+            assert denied(conn, statement), statement
+
+
+def test_closed_loop_reads_what_sheets_show_and_writes_only_its_outbox_and_answers(warehouse):  # noqa: F811
+    """The sheets' sender and the feedback form: published rows, the units' contacts (recipients) and
+    the closed loop's numbers; its outbox and the stations' answers. No staff register, no raw or
+    intermediate row, no salt, and an answer once stored is not changed."""
+    with pytest.raises(DatabaseUnavailable, match="may not connect"):
+        as_duty("closed_loop", "marketing").close()
+    with as_duty("closed_loop") as conn:
+        assert conn.execute("select count(*) from published.unit_risk_daily").fetchone()[0] > 0
+        assert conn.execute("select count(*) from staging.stg_marketing__unit_contacts").fetchone()[0] > 0
+        assert len(conn.execute("select * from staging.stg_closed_loop__parameters").fetchall()) == 1
+        assert not denied(conn, "update ops.sheet_delivery set attempts = attempts")
+        assert conn.execute("select count(*) from ops.episode_feedback").fetchone()[0] >= 0
+        for statement in (
+            f"select 1 from {landing_table('staff')} limit 1",
+            "select 1 from staging.stg_marketing__staff_members limit 1",
+            "select 1 from intermediate.int_station_indicator_daily limit 1",
+            "select 1 from marts.dim_org_unit limit 1",
+            "select 1 from quarantine.quarantine_marketing limit 1",
+            "update ops.extract_watermark set high_water = high_water",
+            "update ops.episode_feedback set cause = cause",
+            "delete from ops.episode_feedback",
+            "delete from published.risk_sheet",
+            "create table published.closed_loop_probe (x int)",
+            "insert into quality.publication (published_through) values (current_date)",
+            "select private.pii_hash_salt()",
         ):
             assert denied(conn, statement), statement
 

@@ -18,8 +18,10 @@ SYSTEM_DATABASES = {
 PROJECT_DATABASES = ("warehouse", "airflow", "superset")
 # The warehouse's roles by duty (service-risk init-db creates them; README "Security"): the loader
 # reads the source systems and writes landing and the extraction's bookkeeping in ops; the
-# transformer (dbt, the quality gates, publication) reads landing and owns everything dbt builds.
-DUTIES = ("loader", "transformer")
+# transformer (dbt, the quality gates, publication) reads landing and owns everything dbt builds; the
+# closed loop (sheets, their delivery, the feedback form) reads what is published and the units'
+# contacts and keeps its own outbox and answers in ops.
+DUTIES = ("loader", "transformer", "closed_loop")
 
 
 @dataclass(frozen=True)

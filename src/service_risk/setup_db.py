@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 from psycopg import sql
 
 from service_risk.db import connect, ensure_database
-from service_risk.settings import SYSTEM_DATABASES, Settings, duty_role, get_settings
+from service_risk.settings import DUTIES, SYSTEM_DATABASES, Settings, duty_role, get_settings
 
 WAREHOUSE_SCHEMAS = ("landing", "staging", "intermediate", "marts", "ops", "quality", "published")
 # The schemas dbt builds into, owned by the transformer role (quality also holds the gates' tables).
@@ -220,12 +220,12 @@ def own_relations(
 
 
 def ensure_duty_roles(settings: Settings) -> dict[str, str]:
-    """The loader and transformer logins and their privileges (settings.DUTIES); {duty: role}.
+    """The logins of settings.DUTIES and their privileges; {duty: role}.
 
     Re-applied on every init-db: passwords follow .local/secrets.env, and objects created since (the
     simulator's source tables, landing tables) are covered by grants and default privileges."""
-    roles = {duty: duty_role(duty, settings.db_prefix) for duty in ("loader", "transformer")}
-    loader, transformer = (sql.Identifier(roles[d]) for d in ("loader", "transformer"))
+    roles = {duty: duty_role(duty, settings.db_prefix) for duty in DUTIES}
+    loader, transformer, closed_loop = (sql.Identifier(roles[d]) for d in DUTIES)
     admin = sql.Identifier(settings.user)
     with connect("warehouse", settings, autocommit=True) as conn:
         for duty, role in roles.items():
@@ -248,6 +248,7 @@ def ensure_duty_roles(settings: Settings) -> dict[str, str]:
         conn.execute(
             sql.SQL("grant connect, temporary on database {} to {}, {}").format(database, loader, transformer)
         )
+        conn.execute(sql.SQL("grant connect on database {} to {}").format(database, closed_loop))
         # dbt creates a schema it finds missing (a test drops one); the private one it only reads.
         conn.execute(sql.SQL("grant create on database {} to {}").format(database, transformer))
         for schema in DBT_SCHEMAS:
@@ -293,6 +294,21 @@ def ensure_duty_roles(settings: Settings) -> dict[str, str]:
                 "grant execute on function private.pii_hash_salt() to {0}"
             ).format(transformer)
         )
+        # The closed loop: its outbox and the answers in ops; what is published and the contacts in
+        # staging it reads through dbt's grants (the published folder, the models it reads).
+        conn.execute(sql.SQL("grant usage on schema ops, published, staging to {}").format(closed_loop))
+        conn.execute(
+            sql.SQL(
+                "grant select, insert, update on ops.sheet_delivery, ops.sheet_delivery_attempt to {0}; "
+                "grant select, insert on ops.episode_feedback to {0}"
+            ).format(closed_loop)
+        )
+        for table, column in (
+            ("ops.episode_feedback", "feedback_id"),
+            ("ops.sheet_delivery_attempt", "attempt_id"),
+        ):
+            [sequence] = conn.execute("select pg_get_serial_sequence(%s, %s)", (table, column)).fetchone()
+            conn.execute(sql.SQL("grant usage on sequence {} to {}").format(sql.SQL(sequence), closed_loop))
         reader = sql.Identifier(bi_reader_role(settings))
         ensure_bi_reader_role(conn, bi_reader_role(settings))
         conn.execute(sql.SQL("grant connect on database {} to {}").format(database, reader))

@@ -156,13 +156,8 @@ SHEET_COLUMNS = (
 
 # A contact's current mobile and e-mail (staging masks them) and the address of each channel: the
 # FROM-clause part both outbox queries join on `contacts`.
-CONTACT_ADDRESS = """left join lateral (
-            select landed.mobile::text as mobile, landed.email::text as email
-            from landing.marketing__staff as landed
-            where landed.staff_id = contacts.staff_id
-            order by landed.updated_at desc, landed._batch_id desc
-            limit 1
-        ) as staff on true"""
+CONTACT_ADDRESS = """left join staging.stg_marketing__staff_notification_addresses as staff
+            on staff.staff_id = contacts.staff_id"""
 
 
 def sheets_are_published(conn) -> bool:
@@ -457,7 +452,7 @@ def deliver(
     if "sms" in channels and gateway is None:
         gateway = SmsGateway()
     deadline = time.monotonic() + (wait_seconds if wait_seconds is not None else 10 * 86400)
-    with connect("warehouse") as conn:
+    with connect("warehouse", duty="closed_loop") as conn:
         conn.execute("select pg_advisory_lock(%s)", (LOCK_KEY,))
         conn.commit()
         _recover(conn, gateway, report)

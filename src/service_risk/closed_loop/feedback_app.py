@@ -65,7 +65,7 @@ def _refused(error: tokens.InvalidToken) -> HTMLResponse:
 
 def _episode(episode_id: str) -> dict | None:
     """The episode as last published (its latest day), and its answers so far (oldest first)."""
-    with connect("warehouse") as conn:
+    with connect("warehouse", duty="closed_loop") as conn:
         cursor = conn.execute(
             "select * from published.station_episode_daily where episode_id = %s order by risk_date desc limit 1",
             (episode_id,),
@@ -177,7 +177,7 @@ def submit(
             errors.append("预计恢复日期格式不正确")
     if errors:
         return _form(request, token, episode, 422, errors, values)
-    with connect("warehouse") as conn:
+    with connect("warehouse", duty="closed_loop") as conn:
         conn.execute(
             "insert into ops.episode_feedback (episode_id, cause, measures, responsible_person,"
             " expected_recovery_date) values (%s, %s, %s, %s, %s)",

@@ -169,7 +169,7 @@ def trend_chart(trend: list[dict], thresholds: dict, width: int = 660, height: i
 
 def render_html(sheet_id: str, conn=None) -> str:
     if conn is None:
-        with connect("warehouse") as conn:
+        with connect("warehouse", duty="closed_loop") as conn:
             return render_html(sheet_id, conn)
     return _environment.get_template("risk_sheet.html.j2").render(**context(conn, sheet_id))
 

@@ -1,4 +1,5 @@
--- The closed loop's numbers of the selected risk-model version (one row).
+-- The closed loop's numbers of the selected risk-model version (one row); the sheets read them.
+{{ config(grants={'select': [env_var('SR_CLOSED_LOOP_ROLE')]}) }}
 select
     model_version,
     closure_green_days,
