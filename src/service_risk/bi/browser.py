@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 
 from service_risk.bi.config import ADMIN_USER, SupersetError, SupersetSettings
 
+# The beacon of Superset's frontend event log (navigator.sendBeacon as a page unloads).
+ANONYMOUS_EVENT_LOG = re.compile(r"/superset/log/")
 CHROMIUM = os.environ.get("SUPERSET_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -19,12 +22,14 @@ CHROMIUM_ARGS = [
 def browser_login(page, base_url: str, username: str, password: str, attempts: int = 3) -> None:
     """Log in as a person would: a real session from the login form.
 
-    Only once the login page is quiet, form filled: a request the page sent before the login (the
-    language pack answers an anonymous page with a redirect and a fresh anonymous session) could
-    otherwise land after the login's answer and replace the logged-in session cookie. "networkidle"
-    alone is not enough on a loaded machine: the page's scripts may start that request later. Sent
-    back to the form all the same, a person types it again: so does this, up to `attempts` times,
-    and then says what each request was answered."""
+    Superset answers an anonymous page's own requests (the language pack, and the event log beacon
+    the page sends as it unloads, i.e. while the login is posted) with "access denied": a redirect
+    and a fresh anonymous session cookie. Landing after the login's answer, that cookie replaces the
+    logged-in one and the browser is sent back to the form (seen in CI: three tries in a row). So the
+    form is posted only once the page is quiet ("networkidle" alone is not enough on a loaded
+    machine: the scripts may ask for the language pack later) and the login page's beacon is
+    dropped (an anonymous page's event log is refused anyway). Sent back all the same, this types
+    it again, up to `attempts` times, and then says what each request was answered."""
     answers: list[str] = []
     pending: set = set()
 
@@ -35,14 +40,17 @@ def browser_login(page, base_url: str, username: str, password: str, attempts: i
             cookie = ""
         answers.append(f"{response.request.method} {response.url} {response.status}{cookie}")
 
-    listeners = {
-        "request": pending.add,
-        "requestfinished": pending.discard,
-        "requestfailed": pending.discard,
-        "response": note,
-    }
+    def started(request) -> None:
+        pending.add(request)
+
+    def ended(request) -> None:
+        pending.discard(request)
+
+    # Functions of their own: Playwright marks a listener to remove it later, a builtin it cannot mark.
+    listeners = {"request": started, "requestfinished": ended, "requestfailed": ended, "response": note}
     for event, listener in listeners.items():
         page.on(event, listener)
+    page.route(ANONYMOUS_EVENT_LOG, _drop)
     try:
         for _ in range(attempts):
             page.goto(f"{base_url}/login/", wait_until="networkidle")
@@ -56,9 +64,14 @@ def browser_login(page, base_url: str, username: str, password: str, attempts: i
                 return
             answers.append(f"sent back to {page.url}")
     finally:
+        page.unroute(ANONYMOUS_EVENT_LOG, _drop)
         for event, listener in listeners.items():
             page.remove_listener(event, listener)
     raise SupersetError(f"browser login as {username} failed {attempts} times: " + "\n".join(answers))
+
+
+def _drop(route) -> None:
+    route.abort("aborted")
 
 
 def _wait_until_quiet(page, pending: set, quiet_ms: int = 1000, timeout_ms: int = 30_000) -> None:
