@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from psycopg.rows import dict_row
+
 PUBLISHED_SCHEMA = "published"
 BI_SCHEMAS = (PUBLISHED_SCHEMA, "quality")  # what BI users read: the dashboards' physical datasets
 
@@ -69,7 +71,6 @@ def risk_model_context(conn) -> dict:
 
 
 def _rows(conn, relation: str) -> list[dict]:
-    cursor = conn.cursor()
-    cursor.execute(f"select * from {PUBLISHED_SCHEMA}.{relation}")
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return (
+        conn.cursor(row_factory=dict_row).execute(f"select * from {PUBLISHED_SCHEMA}.{relation}").fetchall()
+    )
