@@ -8,7 +8,7 @@ SCALE ?= 1
 SEED ?= 42
 DIRTY_RATE ?= 0.002
 
-.PHONY: help envs setup demo simulate simulator-up closed-loop-up sheets extract risk superset-setup superset-up airflow-up stop test lint bench bench-publish bench-charts lock clean
+.PHONY: help envs setup demo simulate simulator-up closed-loop-up sheets extract risk superset-setup superset-up airflow-up stop test lint bench bench-publish bench-daily-risk bench-charts lock clean
 
 help:
 	@echo "make demo   simulate $(DAYS) days (after the warm-up) at scale $(SCALE), extract through Airflow, serve the UI"
@@ -67,6 +67,9 @@ bench: setup
 
 bench-publish:  ## cost of the gated copy into published.* on the demo warehouse (rolled back)
 	$(ENV) python bench/bench_publish.py
+
+bench-daily-risk:  ## daily_risk through Airflow (backfill, one day) against a plain dbt build, same data
+	$(ENV) python bench/bench_daily_risk.py
 
 bench-charts:  ## p50/p95 of every chart's data query, cache off (Superset must be up)
 	$(ENV) python bench/bench_charts.py

@@ -1,8 +1,10 @@
 """Daily risk: build the dbt project (shared/spec/risk-model.md) for the day that just ended.
 
-Runs at 00:30 Asia/Shanghai and whenever the extraction lands new data. Astronomer Cosmos renders
-one task per dbt node (seeds, models with their data and unit tests via `dbt build`), so a failed
-model retries on its own. The incremental facts compute the days after the last one built (minus a
+Runs at 00:30 Asia/Shanghai and whenever the extraction lands new data. Astronomer Cosmos'
+watcher mode builds the models and seeds with one `dbt build` (dbt's threads, one parse) and renders
+a task per dbt node, which settles from that build once it has ended: a node it did not build (an
+error, a dropped connection) runs on its own in its task, retries there and mails. Then one task
+runs the data and unit tests of the group; a failed test fails it for good at once. The incremental facts compute the days after the last one built (minus a
 lookback for late updates) up to the day that just ended; on an empty warehouse that is every day
 with data, so `airflow dags test daily_risk <date>` is the backfill. Trigger with
 `{"risk_date_from": "YYYY-MM-DD"}` to recompute from a given day. The logic lives in dbt.
@@ -28,20 +30,30 @@ from airflow.sdk import AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, Par
 from cosmos import (
     DbtTaskGroup,
     ExecutionConfig,
+    ExecutionMode,
     LoadMode,
     ProfileConfig,
     ProjectConfig,
     RenderConfig,
     TestBehavior,
 )
+from cosmos.constants import TestIndirectSelection
 
-from service_risk.airflow_support import DAILY_RISK_CRON, fail_dbt_tests_fast, run_moment, task_defaults
+from service_risk.airflow_support import (
+    DAILY_RISK_CRON,
+    fail_dbt_tests_fast,
+    run_moment,
+    settle_dbt_nodes_from_build,
+    task_defaults,
+    wait_for_dbt_build,
+)
 from service_risk.assets import LANDING_ASSETS, PUBLISHED_RISK_SHEETS
 from service_risk.dbt_manifest import DBT_PROJECT_DIR, ensure_manifest
 from service_risk.quality.publication import PUBLISH_VARS
 
 LOCAL_TZ = "Asia/Shanghai"
 fail_dbt_tests_fast()
+settle_dbt_nodes_from_build()
 RISK_DATE_TO = "{{ day_that_just_ended(dag_run) }}"
 
 
@@ -101,9 +113,12 @@ def record_publication(window: dict, run_id=None, dag_run=None) -> str:
 
 
 def dbt_nodes(group_id: str, render: dict, **operator_args) -> DbtTaskGroup:
-    """A task per dbt node of the project (`dbt build` of the node with its tests), rendered from
-    the manifest; `render`: which nodes (RenderConfig select / exclude)."""
-    return DbtTaskGroup(
+    """The dbt nodes `render` selects (RenderConfig select / exclude), built by one `dbt build` of
+    the models and seeds with dbt's threads (Cosmos ExecutionMode.WATCHER), a task per node that
+    settles from it (a node the build did not finish runs, and retries, on its own), then one task
+    for their data and unit tests (`dbt test`: every task parses this DAG file, seconds of CPU that
+    a task per node's tests would double)."""
+    group = DbtTaskGroup(
         group_id=group_id,
         project_config=ProjectConfig(
             dbt_project_path=DBT_PROJECT_DIR, manifest_path=ensure_manifest(), install_dbt_deps=False
@@ -113,18 +128,20 @@ def dbt_nodes(group_id: str, render: dict, **operator_args) -> DbtTaskGroup:
             target_name="warehouse",
             profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
         ),
-        execution_config=ExecutionConfig(),
-        render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD, **render
+        execution_config=ExecutionConfig(
+            execution_mode=ExecutionMode.WATCHER,
+            # Fails only if its process dies; Cosmos would skip a retry (and with it the group).
+            setup_operator_args={"retries": 0},
+            # The tests of the group's models, not those that wait for a model of the other group.
+            test_indirect_selection=TestIndirectSelection.BUILDABLE,
         ),
-        operator_args={
-            "emit_datasets": False,
-            # A node's build runs the tests whose other parents are upstream of it, not those that
-            # wait for a model downstream.
-            "dbt_cmd_flags": ["--indirect-selection", "buildable"],
-            **operator_args,
-        },
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_ALL, **render
+        ),
+        operator_args={"emit_datasets": False, **operator_args},
     )
+    wait_for_dbt_build(group)
+    return group
 
 
 @dag(
@@ -150,7 +167,11 @@ def daily_risk():
     risk_model = dbt_nodes(
         "risk_model",
         {"exclude": ["tag:publication"]},
-        vars={"risk_date_to": RISK_DATE_TO, "risk_date_from": "{{ params.risk_date_from }}"},
+        vars={
+            "risk_date_to": RISK_DATE_TO,
+            "risk_date_from": "{{ params.risk_date_from }}",
+            "build_started_at": "{{ dag_run.start_date }}",
+        },
     )
     window = validate_marts()
     published = dbt_nodes(

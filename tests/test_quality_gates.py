@@ -411,11 +411,12 @@ def test_broken_mart_blocks_publication_and_alerts(good_run, smtp_sink):
 
 
 def run_only_dbt_node(node: str, retries: int) -> subprocess.CompletedProcess:
-    """A real daily_risk run for the day after the good run in which only `node`'s build task runs;
-    the other dbt tasks are marked done."""
+    """A real daily_risk run for the day after the good run in which only `node`'s task runs (the
+    model, as after a dbt build that did not build it), then the group's tests; the build and the
+    other dbt tasks are marked done."""
     return subprocess.run(
         ["bash", "-c", ". scripts/env.sh && airflow dags test daily_risk \"$0\" "
-         f"--mark-success-pattern 'risk_model[.](?!{node}_).*'",
+         f"--mark-success-pattern 'risk_model[.](?!{node}_run|dbt_project_test).*'",
          f"{END + dt.timedelta(days=2)}T00:30:00+08:00"],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
         env={**os.environ, "SR_TASK_RETRIES": str(retries)},
@@ -450,16 +451,16 @@ def test_failed_dbt_task_is_emailed_and_publishes_nothing(good_run, smtp_sink):
     recipients, message = new[0]
     assert recipients == [RECIPIENT]
     subject = " ".join(message["Subject"].split())
-    assert "task FAILED: daily_risk.risk_model.base_appeals__callback_surveys_model_build" in subject, subject
+    assert "task FAILED: daily_risk.risk_model.base_appeals__callback_surveys_run" in subject, subject
     body = message.get_payload(decode=True).decode()
     assert "callback_survey" in body and "/dags/daily_risk/runs/" in body  # the error and the log link
 
 
 def test_failed_data_test_is_not_retried(good_run, smtp_sink):
-    """A data test's result cannot change on retry: the task fails for good on its first try (retries
-    are on), mails once, and publishes nothing. The failure is provoked as a bug would (no source row
-    can cause it: the quarantine rules stand in front of the tests): the base model under staging
-    yields one order twice, which staging's unique test catches."""
+    """A data test's result cannot change on retry: the task of the group's tests fails for good on
+    its first try (retries are on), mails once, and publishes nothing. The failure is provoked as a
+    bug would (no source row can cause it: the quarantine rules stand in front of the tests): the
+    base model under staging yields one order twice, which staging's unique test catches."""
     pointer = query("select max(published_through) from quality.publication")[0][0]
     mails_before = len(smtp_sink.messages)
     view = "staging.base_appeals__work_orders"
@@ -472,7 +473,7 @@ def test_failed_data_test_is_not_retried(good_run, smtp_sink):
             f"select * from ({definition}) as rows where order_no = {order_literal}"
         )
     try:
-        result = run_only_dbt_node("stg_appeals__work_orders", retries=2)  # its model and its tests
+        result = run_only_dbt_node("stg_appeals__work_orders", retries=2)
     finally:
         with connect("warehouse") as conn:
             conn.execute(f"create or replace view {view} as {definition}")
@@ -485,7 +486,7 @@ def test_failed_data_test_is_not_retried(good_run, smtp_sink):
     new = smtp_sink.messages[mails_before:]
     assert len(new) == 1, [m["Subject"] for _, m in new]
     body = new[0][1].get_payload(decode=True).decode()
-    assert "stg_appeals__work_orders_model_build of daily_risk failed after 1 tries" in body, body[:500]
+    assert "risk_model.dbt_project_test of daily_risk failed after 1 tries" in body, body[:500]
     assert "unique_stg_appeals__work_orders_order_no" in body, body[:2000]
 
 

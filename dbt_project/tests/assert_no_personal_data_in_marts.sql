@@ -1,3 +1,6 @@
+-- A test of no model would run in the dbt build with no Airflow task to say it failed: it is
+-- fct_work_order's (order grain, where personal data would leak first).
+-- depends_on: {{ ref('fct_work_order') }}
 -- Nothing personal reaches the marts or what BI users read (published, quality): no column for names
 -- of people, phones, mobiles, addresses, customer numbers or free text. Names of org units and places,
 -- and the catalogue's names of indicators, codes and dimensions (*_name_zh / *_name_en), are not personal.

@@ -105,6 +105,62 @@ def fail_dbt_tests_fast() -> None:
     runner.handle_exception_if_needed = handle_exception_if_needed
 
 
+def settle_dbt_nodes_from_build() -> None:
+    """Make the tasks of a Cosmos watcher group (ExecutionMode.WATCHER) settle each dbt node from the
+    group's one `dbt build`, which has ended when they start (`wait_for_dbt_build`).
+
+    The build task succeeds when dbt ran, whatever dbt's verdict: the nodes' tasks give it. A node
+    the build ran successfully is done; any other (failed, skipped after an upstream failure, not
+    run) runs on its own at once, as ExecutionMode.LOCAL would, so its task's log says why, a model
+    retries there and mails when it fails for good, and a failed data test fails for good at once
+    (`fail_dbt_tests_fast`). Cosmos' sensors instead wait on a build still to run (a deadlock in
+    `airflow dags test`, which runs one task at a time), wait a retry delay before a node's own run,
+    and fail the build task, which stops what follows the group although the nodes recovered; it
+    has no option for any of it, so the two methods are wrapped."""
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+    from cosmos.operators._watcher.base import BaseConsumerSensor
+    from cosmos.operators._watcher.state import is_dbt_node_status_success
+    from cosmos.operators.watcher import DbtProducerWatcherOperator
+
+    if getattr(BaseConsumerSensor.poke, "settles_from_build", False):
+        return
+    build_execute = DbtProducerWatcherOperator.execute
+
+    def execute(self, context, **kwargs):
+        try:
+            return build_execute(self, context, **kwargs)
+        except AirflowSkipException:
+            raise
+        except Exception as error:
+            self.log.warning("dbt build ended with failures, its nodes' tasks run them: %s", error)
+            return None
+
+    def poke(self, context) -> bool:
+        ti = context["ti"]
+        build = self._get_producer_task_status(context)
+        if build != "success":
+            raise AirflowFailException(f"the dbt build {self.producer_task_id} did not run ({build})")
+        if ti.try_number == 1 and is_dbt_node_status_success(self._get_node_status(ti, context)):
+            return True
+        return self._fallback_to_non_watcher_run(ti.try_number, context)
+
+    poke.settles_from_build = True
+    DbtProducerWatcherOperator.execute = execute
+    BaseConsumerSensor.poke = poke
+
+
+def wait_for_dbt_build(group) -> None:
+    """In a Cosmos watcher task group, start the nodes' tasks once the group's `dbt build` (its
+    producer task) has ended: they settle from it (`settle_dbt_nodes_from_build`), and on two cores
+    they would only slow it down."""
+    from cosmos.constants import PRODUCER_WATCHER_TASK_ID
+
+    build = group.tasks_map[PRODUCER_WATCHER_TASK_ID]
+    for node_task in group.roots:
+        if node_task is not build:
+            build >> node_task
+
+
 def preload_task_libraries() -> None:
     """Import what every dbt task imports, once, in each Airflow process (airflow_local_settings).
 
