@@ -7,7 +7,8 @@ Against an existing warehouse (the demo's, after `make demo`; any SR_DB_PREFIX),
      gate and publication included;
   3. one day: `daily_risk` recomputing the last published day (with dbt's lookback), as the
      nightly run does.
-Through the scheduler when this checkout's Airflow is up (the real path), else `airflow dags test`.
+Through scripts/run_dag.sh: the scheduler when this checkout's Airflow is up (the real path), else
+`airflow dags test`.
 Prints seconds, the ratios, and the peak RSS of the processes each step started.
     python bench/bench_daily_risk.py
 """
@@ -20,7 +21,6 @@ import resource
 import subprocess
 import time
 
-from service_risk.airflow_client import scheduler_is_up, trigger_and_wait
 from service_risk.db import connect
 from service_risk.dbt_manifest import run_dbt
 from service_risk.quality import publication
@@ -28,22 +28,18 @@ from service_risk.quality import publication
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def this_checkouts_scheduler_is_up() -> bool:
-    pidfile = os.path.join(os.environ["SR_STATE_DIR"], "airflow.pgid")  # scripts/airflow_up.sh
-    return os.path.exists(pidfile) and scheduler_is_up()
-
-
-def run_daily_risk(risk_date_from: str, logical_date: str, through_scheduler: bool) -> None:
-    conf = {"risk_date_from": risk_date_from}
-    if through_scheduler:
-        if not trigger_and_wait("daily_risk", None, conf, timeout=7200):
-            raise SystemExit("daily_risk failed (see the Airflow UI)")
-        return
-    command = ["airflow", "dags", "test", "daily_risk", logical_date, "--conf", json.dumps(conf)]
-    env = {key: value for key, value in os.environ.items() if key != "DBT_TARGET_PATH"}
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+def run_daily_risk(risk_date_from: str, logical_date: str) -> str:
+    """A run recomputing from `risk_date_from`, the way scripts/run_dag.sh runs every DAG."""
+    command = [
+        "scripts/run_dag.sh",
+        "daily_risk",
+        logical_date,
+        json.dumps({"risk_date_from": risk_date_from}),
+    ]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit(f"daily_risk failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return "the scheduler" if "through the scheduler" in result.stdout else "airflow dags test"
 
 
 def measured(action) -> tuple[float, float]:
@@ -63,20 +59,22 @@ def main() -> None:
             "select min(risk_date), count(distinct risk_date), count(*) from marts.fct_unit_risk_daily"
         ).fetchone()
     logical_date = f"{last.isoformat()}T23:30:00+08:00"  # a run at 00:30 the day after `last`
-    through_scheduler = this_checkouts_scheduler_is_up()
-    path = "the scheduler" if through_scheduler else "airflow dags test"
+    paths = set()
+
+    def daily_risk_from(day):
+        return lambda: paths.add(run_daily_risk(day.isoformat(), logical_date))
+
     figures = {
         "dbt build --full-refresh (CLI)": measured(
             lambda: run_dbt(["build", "--full-refresh", "--exclude", "tag:publication", "--quiet"])
         ),
-        f"daily_risk backfill, {days} days ({path})": measured(
-            lambda: run_daily_risk(first.isoformat(), logical_date, through_scheduler)
-        ),
-        f"daily_risk one day ({path})": measured(
-            lambda: run_daily_risk(last.isoformat(), logical_date, through_scheduler)
-        ),
+        f"daily_risk backfill, {days} days": measured(daily_risk_from(first)),
+        "daily_risk one day": measured(daily_risk_from(last)),
     }
-    print(f"warehouse: {days} days {first}..{last}, {risk_rows:,} risk rows; daily_risk through {path}")
+    print(
+        f"warehouse: {days} days {first}..{last}, {risk_rows:,} risk rows; "
+        f"daily_risk through {' and '.join(sorted(paths))}"
+    )
     print(f"{'step':52} {'seconds':>8} {'peak RSS so far':>16}")
     for name, (seconds, rss) in figures.items():
         print(f"{name:52} {seconds:8.1f} {rss:12.0f} MiB")
