@@ -12,7 +12,7 @@ from pathlib import Path
 
 from service_risk.bi.access import load_access
 from service_risk.bi.org_units import org_units
-from service_risk.db import drop_database
+from service_risk.db import connect, drop_database
 from tests.conftest import ARTIFACTS, ROOT
 
 LOGS = ARTIFACTS / "superset"
@@ -56,6 +56,19 @@ def build_test_warehouse() -> None:
     run_logged("extract", ["service-risk", "extract"], timeout=300)
     run_logged("dbt-build", ["dbt", "build"], timeout=600, cwd=ROOT / "dbt_project")
     run_logged("publish", ["service-risk", "publish"], timeout=300)  # the dashboards read published.*
+    record_station_answers()
+
+
+def record_station_answers() -> None:
+    """Stations answer every other published episode through the feedback form (its table, here),
+    so that the episode pages have answers to show."""
+    with connect("warehouse") as conn:
+        conn.execute(
+            "insert into ops.episode_feedback (episode_id, cause, measures, responsible_person)"
+            " select episode_id, '台区线路老化，故障报修集中', '更换老旧导线，增派抢修人员', '李四'"
+            " from (select episode_id, row_number() over (order by episode_id) as number"
+            " from published.risk_episode) as episodes where number % 2 = 1"
+        )
 
 
 def free_port() -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import time
 import zipfile
@@ -21,7 +22,7 @@ import requests
 import yaml
 
 from service_risk.bi.browser import browser_login
-from service_risk.bi.bundle import BUNDLE_ROOT, build_bundle, bundle_configs
+from service_risk.bi.bundle import BUNDLE_ROOT, build_bundle, bundle_configs, dataset_uuid
 from service_risk.bi.client import SupersetClient
 from service_risk.bi.config import ADMIN_USER, SupersetError
 from service_risk.bi.ownership import MANAGER_LAST_NAME
@@ -171,11 +172,9 @@ def test_every_chart_follows_the_cascading_filters(admin):
         if not filters:
             continue
         by_id = {f["id"]: f for f in filters}
-        # city -> county -> station: each filter's options depend on the one above.
-        assert [by_id[p]["targets"][0]["column"]["name"] for f in filters for p in f["cascadeParentIds"]] == [
-            "city_name",
-            "county_name",
-        ]
+        # city -> county -> station (-> episode): each filter's options depend on the one above.
+        parents = [by_id[p]["targets"][0]["column"]["name"] for f in filters for p in f["cascadeParentIds"]]
+        assert parents in (["city_name", "county_name"], ["city_name", "county_name", "station_name"])
         for item in dashboard["position"].values():
             if not (isinstance(item, dict) and item.get("type") == "CHART"):
                 continue
@@ -301,7 +300,7 @@ def test_warehouse_role_reads_bi_schemas_only():
                 conn.execute(f"select 1 from {relation} limit 1")
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
             conn.execute("create temporary table probe (x int)")
-        # Tables created later in published are readable too (dbt's grants, default privileges), others not.
+        # Only dbt grants tables: one created in published by anything else stays unreadable.
         with psycopg.connect(
             host=os.environ["PGHOST"],
             user=os.environ["PGUSER"],
@@ -309,13 +308,15 @@ def test_warehouse_role_reads_bi_schemas_only():
             autocommit=True,
         ) as owner:
             owner.execute("create table published.sr_probe as select 1 as x")
-            owner.execute("create table marts.sr_probe as select 1 as x")
             try:
-                assert conn.execute("select x from published.sr_probe").fetchone() == (1,)
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                    conn.execute("select x from marts.sr_probe")
+                    conn.execute("select x from published.sr_probe")
             finally:
-                owner.execute("drop table published.sr_probe, marts.sr_probe")
+                owner.execute("drop table published.sr_probe")
+        # and every relation dbt publishes is readable
+        published = query("select table_name from information_schema.tables where table_schema = 'published'")
+        for (relation,) in published:
+            conn.execute(f"select 1 from published.{relation} limit 1")
 
 
 def open_dashboards(superset, username: str, password: str, quality: bool = True) -> list[str]:
@@ -555,3 +556,84 @@ def test_setup_with_another_secret_key_says_what_to_do(superset):
     finally:
         assert with_key(reencrypt, current, other).returncode == 0
     assert with_key("scripts/superset_setup.sh", current).returncode == 0
+
+
+def chart_text(page, chart_id: int) -> str:
+    return page.locator(f"[data-test-chart-id='{chart_id}']").inner_text()
+
+
+def episode_page_path(episode_id: str) -> str:
+    """The link the tracking list shows for an episode: its dataset's column, evaluated."""
+    config = bundle_configs("datasets")[dataset_uuid("published.episode_tracking_current")]
+    expression = next(c["expression"] for c in config["columns"] if c["column_name"] == "episode_page_link")
+    evaluated = f"select {expression.replace('%', '%%')} from (select %s::text as episode_id) as episode"
+    html = query(evaluated, (episode_id,))[0][0]
+    return re.search(r'href="([^"]+)"', html)[1]
+
+
+def test_episode_page_opens_from_the_tracking_list(superset, admin):
+    """风险预警跟踪 → 预警事件详情 in a real browser, as a city user: the first episode of the list
+    links to its page, which shows that episode only (head, daily scores, its sheets with the orders
+    behind, its answers as stored, its days); another city's episode shows nothing."""
+    city_code = query(
+        "select city_code from published.episode_tracking_current group by city_code"
+        " order by count(*) desc, city_code limit 1"
+    )[0][0]
+    other_episode = query(
+        "select min(episode_id) from published.risk_episode where city_code <> %s", (city_code,)
+    )[0][0]
+    charts = bundle_objects(admin, "charts")
+    named = {config["slice_name"]: charts[uuid] for uuid, config in bundle_configs("charts").items()}
+    head = named["预警事件概况"]
+    sheets = named["风险报告单：最差指标及其背后的工单（无客户信息）"]
+    answers = named["反馈记录（后一次反馈修改前一次，均保留）"]
+    measures = "测试：对该所抢修班组开展专项培训"
+    username = region_username(city_code)
+    loaded = "() => document.querySelectorAll('.loading').length === 0"
+    browser = {
+        "name": f"episode-page-{username}",
+        "viewport": {"width": 1600, "height": 2600},
+        "locale": "zh-CN",
+    }
+    try:
+        with intranet_browser(**browser) as (page, intranet):
+            browser_login(page, superset.url, username, password_of(username))
+            page.goto(f"{superset.url}/superset/dashboard/risk-episode-tracking/")
+            link = page.locator("a[href*='/superset/dashboard/risk-episode/']").first
+            link.wait_for(timeout=90_000)
+            episode_id = link.inner_text().strip()
+            station_name, sheet_kinds = query(
+                "select episodes.station_name, array_agg(distinct sheets.sheet_kind_name_zh)"
+                " from published.risk_episode as episodes"
+                " inner join published.risk_sheet as sheets on episodes.episode_id = sheets.episode_id"
+                " where episodes.episode_id = %s and episodes.city_code = %s group by episodes.station_name",
+                (episode_id, city_code),
+            )[0]
+            with connect("warehouse") as conn:  # an answer shows on the page as stored
+                conn.execute(
+                    "insert into ops.episode_feedback (episode_id, cause, measures, responsible_person)"
+                    " values (%s, '线路老化', %s, '张三')",
+                    (episode_id, measures),
+                )
+            link.click()
+            page.wait_for_url("**/superset/dashboard/risk-episode/**", timeout=60_000)
+            page.wait_for_selector(f"[data-test-chart-id='{head}'] tbody tr", timeout=90_000)
+            page.wait_for_function(loaded, timeout=90_000)
+            page.wait_for_timeout(2000)
+            page.screenshot(path=str(SCREENSHOTS / f"{username}-risk-episode.png"))
+            assert page.locator(f"[data-test-chart-id='{head}'] tbody tr").count() == 1
+            assert episode_id in chart_text(page, head) and station_name in chart_text(page, head)
+            assert all(kind in chart_text(page, sheets) for kind in sheet_kinds)
+            assert measures in chart_text(page, answers) and "张三" not in page.content()
+            assert page.locator("[data-test-chart-id] [role='alert']").count() == 0
+            # another city's episode, by its link: row-level security leaves the page empty
+            page.goto(f"{superset.url}{episode_page_path(other_episode)}")
+            page.wait_for_selector(f"[data-test-chart-id='{head}']", timeout=90_000)
+            page.wait_for_function(loaded, timeout=90_000)
+            page.wait_for_timeout(2000)
+            for chart in (head, sheets, answers):
+                assert other_episode not in chart_text(page, chart)
+        assert intranet.problems() == []
+    finally:
+        with connect("warehouse") as conn:
+            conn.execute("delete from ops.episode_feedback where measures = %s", (measures,))

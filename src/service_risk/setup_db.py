@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 from psycopg import sql
 
 from service_risk.db import connect, ensure_database
+from service_risk.published_labels import BI_SCHEMAS
 from service_risk.settings import DUTIES, SYSTEM_DATABASES, Settings, duty_role, get_settings
 
 WAREHOUSE_SCHEMAS = ("landing", "staging", "intermediate", "marts", "ops", "quality", "published")
@@ -312,12 +313,11 @@ def ensure_duty_roles(settings: Settings) -> dict[str, str]:
         reader = sql.Identifier(bi_reader_role(settings))
         ensure_bi_reader_role(conn, bi_reader_role(settings))
         conn.execute(sql.SQL("grant connect on database {} to {}").format(database, reader))
-        conn.execute(sql.SQL("grant usage on schema published, quality to {}").format(reader))
-        # The BI reader sees what dbt publishes as the transformer builds it (dbt grants it too).
+        # Its tables are granted by dbt alone (`grants:` of the folders BI reads), as it builds them.
         conn.execute(
-            sql.SQL(
-                "alter default privileges for role {} in schema published grant select on tables to {}"
-            ).format(transformer, reader)
+            sql.SQL("grant usage on schema {} to {}").format(
+                sql.SQL(", ").join(sql.Identifier(schema) for schema in BI_SCHEMAS), reader
+            )
         )
     return roles
 

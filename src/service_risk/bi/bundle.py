@@ -82,7 +82,14 @@ def dataset_uuid(table_name: str, assets: Path = ASSETS_DIR) -> str:
 def build_bundle(assets: Path = ASSETS_DIR, context: dict | None = None) -> bytes:
     """Zip the rendered YAML tree for /api/v1/assets/import/, published datasets labelled from dbt."""
     context = context or template_context()
-    relations = published_columns(ensure_manifest())
+    # dbt's meta.label may name a seed's value too (an indicator's name): filled in like the files.
+    relations = {
+        relation: {
+            name: {key: render_asset(value, context) if value else value for key, value in doc.items()}
+            for name, doc in columns.items()
+        }
+        for relation, columns in published_columns(ensure_manifest()).items()
+    }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
         for path in sorted(assets.rglob("*.yaml")):

@@ -16,7 +16,6 @@ SUBSCRIPTIONS_FILE = SUPERSET_DIR / "subscriptions.yaml"
 ADMIN_USER = "admin"
 # Schemas BI users may read; landing, staging, intermediate, marts, ops, quarantine and the
 # risk-model seeds stay closed. `quality` holds the gate results and quarantine counts (no row values).
-DEFAULT_BI_SCHEMAS = ("quality", "published")
 
 
 class SupersetError(RuntimeError):
@@ -40,13 +39,11 @@ class SupersetSettings:
     admin_password: str
     reader_role: str
     reader_password: str
-    bi_schemas: tuple[str, ...]
     data_engineer_emails: tuple[str, ...]
     python: Path  # Superset's own environment, for the step that imports Superset
 
     @classmethod
     def from_env(cls, url: str | None = None) -> SupersetSettings:
-        schemas = os.environ.get("SUPERSET_BI_SCHEMAS", " ".join(DEFAULT_BI_SCHEMAS)).split()
         emails = os.environ.get("DATA_ENGINEER_EMAILS", "").split(",")
         return cls(
             db=Settings.from_env(),
@@ -55,7 +52,6 @@ class SupersetSettings:
             admin_password=_required("SUPERSET_ADMIN_PASSWORD"),
             reader_role=_required("SUPERSET_WAREHOUSE_ROLE"),
             reader_password=_required("SUPERSET_WAREHOUSE_PASSWORD"),
-            bi_schemas=tuple(schemas),
             data_engineer_emails=tuple(e.strip() for e in emails if e.strip()),
             python=Path(os.environ.get("SUPERSET_PYTHON") or ROOT / ".venv" / "superset" / "bin" / "python"),
         )

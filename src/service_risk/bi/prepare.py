@@ -11,21 +11,24 @@ from psycopg import sql
 
 from service_risk.bi.config import SupersetError, SupersetSettings
 from service_risk.db import connect, ensure_database
+from service_risk.published_labels import BI_SCHEMAS
+from service_risk.settings import duty_role
+from service_risk.setup_db import ensure_bi_reader_role
 
 BI_HIDDEN_TABLES = ("quality.validation_result",)
 
 
 def ensure_reader_role(settings: SupersetSettings) -> list[str]:
-    """Create/refresh the read-only login Superset uses; return the schemas it can read.
+    """Give the read-only role Superset uses its login; return the schemas it can read.
 
-    Grants are re-applied on every run, and default privileges cover the tables dbt
-    recreates later. Every other schema is revoked explicitly, so a grant someone
-    added by hand does not survive the next setup.
+    What it reads is granted by their owners alone: the schemas by `service-risk init-db`, every
+    table by dbt (`grants:` of the folders BI reads). Here, anything else is taken back on every
+    run: default privileges of earlier versions, and any other schema or table someone granted by
+    hand.
     """
     role = sql.Identifier(settings.reader_role)
     with connect("warehouse", settings.db, autocommit=True) as conn:
-        if not conn.execute("select 1 from pg_roles where rolname = %s", (settings.reader_role,)).fetchone():
-            conn.execute(sql.SQL("create role {} login").format(role))
+        ensure_bi_reader_role(conn, settings.reader_role)
         conn.execute(
             sql.SQL(
                 "alter role {} with login nosuperuser nocreatedb nocreaterole noreplication "
@@ -35,11 +38,6 @@ def ensure_reader_role(settings: SupersetSettings) -> list[str]:
         # Read-only at the session level too, and no runaway BI query.
         conn.execute(sql.SQL("alter role {} set default_transaction_read_only = on").format(role))
         conn.execute(sql.SQL("alter role {} set statement_timeout = '60s'").format(role))
-        conn.execute(
-            sql.SQL("grant connect on database {} to {}").format(
-                sql.Identifier(settings.db.database("warehouse")), role
-            )
-        )
         existing = sorted(
             row[0]
             for row in conn.execute(
@@ -47,31 +45,24 @@ def ensure_reader_role(settings: SupersetSettings) -> list[str]:
                 "and nspname <> 'information_schema'"
             )
         )
-        readable = [s for s in existing if s in settings.bi_schemas]
+        creators = [sql.SQL("current_user"), sql.Identifier(duty_role("transformer", settings.db.db_prefix))]
         for schema in existing:
             s = sql.Identifier(schema)
-            if schema in readable:
-                conn.execute(sql.SQL("grant usage on schema {} to {}").format(s, role))
-                conn.execute(sql.SQL("grant select on all tables in schema {} to {}").format(s, role))
+            for creator in creators:
                 conn.execute(
                     sql.SQL(
-                        "alter default privileges for role current_user in schema {} grant select on tables to {}"
-                    ).format(s, role)
+                        "alter default privileges for role {} in schema {} revoke all on tables from {}"
+                    ).format(creator, s, role)
                 )
-            else:
+            if schema not in BI_SCHEMAS:
                 conn.execute(sql.SQL("revoke all on all tables in schema {} from {}").format(s, role))
                 conn.execute(sql.SQL("revoke all on schema {} from {}").format(s, role))
-                conn.execute(
-                    sql.SQL(
-                        "alter default privileges for role current_user in schema {} revoke all on tables from {}"
-                    ).format(s, role)
-                )
         # The gates' raw results keep observed values, which can carry source data: BI reads the
         # quality views dbt builds over them (a view runs with its owner's rights).
         for table in BI_HIDDEN_TABLES:
             if conn.execute("select to_regclass(%s)", (table,)).fetchone()[0]:
                 conn.execute(sql.SQL("revoke all on {} from {}").format(sql.SQL(table), role))
-    return readable
+    return [schema for schema in existing if schema in BI_SCHEMAS]
 
 
 def prepare(settings: SupersetSettings) -> None:
