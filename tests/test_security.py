@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
@@ -19,7 +20,8 @@ import pytest
 from psycopg import sql
 
 from service_risk.db import DatabaseUnavailable, connect
-from service_risk.setup_db import bi_reader_role
+from service_risk.settings import get_settings
+from service_risk.setup_db import bi_reader_role, metadata_role
 from service_risk.sources import SOURCE_TABLES
 from tests.conftest import query, run_dbt
 from tests.test_dbt_risk_model import warehouse  # noqa: F401  (the module's fixture, reused)
@@ -94,6 +96,37 @@ def test_every_pipeline_object_belongs_to_its_role_not_the_superuser(warehouse):
         ([loader, transformer, os.environ["SR_CLOSED_LOOP_ROLE"], bi_reader_role()],),
     )
     assert len(attributes) == 4 and all(not any(flags) for _, *flags in attributes)
+
+
+def test_airflow_metadata_is_owned_and_used_by_its_own_login():
+    """Airflow's metadata database (migrated by scripts/run_tests.sh, as every component uses it):
+    every table belongs to its login, which is no superuser and may not enter the warehouse or a
+    source database; nobody but it and the administrator may connect."""
+    role = metadata_role("airflow")
+    assert os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].split("://", 1)[1].startswith(f"{role}:")
+    with connect("airflow") as conn:
+        owners = dict(
+            conn.execute(
+                "select c.relname, pg_get_userbyid(c.relowner) from pg_class c"
+                " join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public' and c.relkind = 'r'"
+            ).fetchall()
+        )
+        database_owner = conn.execute(
+            "select pg_get_userbyid(datdba) from pg_database where datname = current_database()"
+        ).fetchone()[0]
+    assert "dag_run" in owners and set(owners.values()) == {role} and database_owner == role
+    flags = query(
+        "select rolsuper, rolcreaterole, rolcreatedb, rolbypassrls from pg_roles where rolname = %s", (role,)
+    )
+    assert flags == [(False, False, False, False)]
+    password = os.environ["SR_AIRFLOW_METADATA_PASSWORD"]
+    settings = get_settings()
+    for database in ("warehouse", "src_95598"):
+        with pytest.raises(psycopg.OperationalError, match="permission denied"):
+            psycopg.connect(replace(settings, user=role, password=password).dsn(database))
+    for duty in ("loader", "transformer", "closed_loop"):
+        with pytest.raises(psycopg.OperationalError, match="permission denied"):
+            psycopg.connect(settings.as_duty(duty).dsn("airflow"))
 
 
 def test_bi_reader_reads_published_and_nothing_raw(warehouse, bi_reader):  # noqa: F811
