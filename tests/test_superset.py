@@ -32,6 +32,7 @@ from service_risk.bi.passwords import load_passwords, password_of, passwords_fil
 from service_risk.db import connect
 from tests.conftest import ARTIFACTS, ROOT, query
 from tests.offline import intranet_browser
+from tests.personal_data import PersonalDataScan
 from tests.superset_fixtures import SupersetServer, build_test_warehouse, region_username, run_logged
 
 pytestmark = pytest.mark.slow
@@ -442,6 +443,28 @@ def test_real_browser_opens_every_dashboard_without_chart_errors(superset):
 def test_city_user_browser_sees_dashboards_without_errors(superset, cities):
     username = region_username(cities[0][0])
     assert open_dashboards(superset, username, password_of(username), quality=False) == []
+
+
+def test_no_personal_data_in_supersets_cache(superset):
+    """What the tests above had Superset keep in Redis (chart results as pickled data frames, whose
+    text is UTF-8; filter and form state): no mobile, ID number, address or person's name."""
+    prefix = f"superset_{os.environ['SR_DB_PREFIX']}"
+    scanned = subprocess.run(
+        ["redis-cli", "--scan", "--pattern", f"{prefix}*"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    keys = scanned.stdout.split()
+    assert len([key for key in keys if key.startswith(f"{prefix}data_")]) > 10, "no chart results cached"
+    scan = PersonalDataScan()
+    findings = []
+    for key in keys:
+        value = subprocess.run(["redis-cli", "--raw", "GET", key], capture_output=True, timeout=30).stdout
+        if kinds := scan.kinds(value.decode("utf-8", errors="replace")):
+            findings.append(f"{key}: {'/'.join(kinds)}")
+    assert not findings, "\n".join(findings[:20])
 
 
 def rebuild_and_publish(name: str, model_version: str) -> None:
