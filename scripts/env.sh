@@ -20,7 +20,9 @@ if [ -f "$ROOT/.local/secrets.env" ]; then
   set -a; . "$ROOT/.local/secrets.env"; set +a
 fi
 
-_pg_auth="$PGUSER${PGPASSWORD:+:$PGPASSWORD}"
+# Airflow's and Superset's metadata databases: each owned by and used through its own login
+# (service-risk init-db and superset prepare create them; passwords in .local/secrets.env).
+export SR_AIRFLOW_METADATA_ROLE="${SR_DB_PREFIX}airflow_metadata" SR_SUPERSET_METADATA_ROLE="${SR_DB_PREFIX}superset_metadata"
 # The warehouse's roles by duty (service-risk init-db creates them, passwords in .local/secrets.env):
 # extraction connects as the loader, dbt, the quality gates and publication as the transformer, the
 # sheets' sender and the feedback form as the closed loop.
@@ -37,7 +39,7 @@ export AIRFLOW__CORE__DEFAULT_TIMEZONE=Asia/Shanghai
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False
 export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="admin:admin"
 export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE="$ROOT/.local/airflow_passwords.json"
-export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="postgresql+psycopg2://$_pg_auth@$PGHOST:$PGPORT/${SR_DB_PREFIX}airflow"
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="postgresql+psycopg2://$SR_AIRFLOW_METADATA_ROLE:${SR_AIRFLOW_METADATA_PASSWORD:-}@$PGHOST:$PGPORT/${SR_DB_PREFIX}airflow"
 # Every service listens on the loopback only unless its *_HOST says otherwise.
 export AIRFLOW__API__PORT="${AIRFLOW_PORT:-8080}" AIRFLOW__API__HOST="${AIRFLOW__API__HOST:-127.0.0.1}"
 # Task processes report to the API server's execution API: the same port, or they fail to start.
@@ -64,7 +66,7 @@ export SUPERSET_CONFIG_PATH="$ROOT/superset/superset_config.py"
 export SUPERSET_PORT="${SUPERSET_PORT:-8088}" SUPERSET_HOST="${SUPERSET_HOST:-127.0.0.1}"
 # Each Superset login's own generated password (service-risk superset password USER).
 export SUPERSET_PASSWORDS_FILE="${SUPERSET_PASSWORDS_FILE:-$ROOT/.local/superset_passwords.json}"
-export SUPERSET_DATABASE_URI="postgresql+psycopg2://$_pg_auth@$PGHOST:$PGPORT/${SR_DB_PREFIX}superset"
+export SUPERSET_DATABASE_URI="postgresql+psycopg2://$SR_SUPERSET_METADATA_ROLE:${SR_SUPERSET_METADATA_PASSWORD:-}@$PGHOST:$PGPORT/${SR_DB_PREFIX}superset"
 # Superset connects to the warehouse as this read-only role (password in .local/secrets.env).
 export SUPERSET_WAREHOUSE_ROLE="${SR_DB_PREFIX}superset_reader"
 export FLASK_APP=superset SUPERSET_LOAD_EXAMPLES=no

@@ -87,6 +87,15 @@ EOF
     SUPERSET_WAREHOUSE_PASSWORD)
       set_secret "$name" "$(gen)"
       restart="nothing: run make superset-setup (sets the role's password), then make superset-up (Superset's copy)" ;;
+    SR_LOADER_PASSWORD | SR_TRANSFORMER_PASSWORD | SR_CLOSED_LOOP_PASSWORD | SR_AIRFLOW_METADATA_PASSWORD)
+      # service-risk init-db sets the roles' passwords to what secrets.env says.
+      set_secret "$name" "$(gen)"
+      (. "$ROOT/scripts/env.sh" && service-risk init-db >/dev/null)
+      restart="Airflow (make stop && make airflow-up) and the feedback form (make closed-loop-up)" ;;
+    SR_SUPERSET_METADATA_PASSWORD)
+      set_secret "$name" "$(gen)"
+      (. "$ROOT/scripts/env.sh" && service-risk superset prepare >/dev/null)
+      restart="Superset (make stop && make superset-up)" ;;
     FEEDBACK_TOKEN_SECRET)
       set_secret "$name" "$(gen)"
       restart="the feedback form (make stop && make closed-loop-up) and the sender's next run; links already sent stop working" ;;
@@ -130,3 +139,6 @@ add_secret SR_LOADER_PASSWORD
 add_secret SR_TRANSFORMER_PASSWORD
 add_secret SR_CLOSED_LOOP_PASSWORD
 add_secret SR_PII_HASH_SALT
+# Airflow's and Superset's metadata databases, each through its own login (not the superuser).
+add_secret SR_AIRFLOW_METADATA_PASSWORD
+add_secret SR_SUPERSET_METADATA_PASSWORD

@@ -22,6 +22,7 @@ from service_risk.bi.client import SupersetClient
 from service_risk.bi.config import ACCESS_FILE, ADMIN_USER, SUBSCRIPTIONS_FILE
 from tests.conftest import ARTIFACTS, query
 from tests.offline import intranet_browser, mail_as_page
+from tests.personal_data import PersonalDataScan
 from tests.superset_fixtures import SupersetServer, build_test_warehouse, free_port, region_username
 
 pytestmark = pytest.mark.slow
@@ -248,6 +249,13 @@ def test_city_report_alert_and_failure_reach_the_mailbox(superset, admin, sink, 
         for report in (report_id, alert_id):
             admin.put(f"/api/v1/report/{report}", {"active": False})
         admin.request("DELETE", f"/api/v1/report/{failing}")
+
+    # No personal data in what the mails say (their text; the PNG draws the dashboard's data, which
+    # tests/test_security.py scans as the BI reader): no mobile, ID number, address or person's name.
+    scan = PersonalDataScan()
+    for label, mail in mails.items():
+        text = " ".join(part.get_content() for part in mail.walk() if part.get_content_maintype() == "text")
+        assert text and scan.kinds(text) == [], label
 
     # Opened as a manager would on the intranet: what the mails show comes with them (issue 18).
     (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)

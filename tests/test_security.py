@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
@@ -19,16 +19,15 @@ import pytest
 from psycopg import sql
 
 from service_risk.db import DatabaseUnavailable, connect
-from service_risk.setup_db import bi_reader_role
+from service_risk.settings import get_settings
+from service_risk.setup_db import bi_reader_role, metadata_role
 from service_risk.sources import SOURCE_TABLES
 from tests.conftest import query, run_dbt
+from tests.personal_data import PersonalDataScan, landing_table
 from tests.test_dbt_risk_model import warehouse  # noqa: F401  (the module's fixture, reused)
 
 # Schemas whose rows are personal or raw: the BI reader must not read a single relation in them.
 NOT_FOR_BI = ("landing", "staging", "quarantine", "intermediate", "marts", "risk_model", "ops", "private")
-MOBILE = re.compile(r"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])")
-ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
-ADDRESS = re.compile(r"(路|街|大道|村)[0-9]+号")
 SAMPLE_ROWS = 5000
 # A feedback answer as a station writes it: the person responsible and a phone number in the text.
 FEEDBACK_PHONE = "13912345678"
@@ -67,11 +66,6 @@ def relations(schema: str) -> list[str]:
     ]
 
 
-def landing_table(name: str) -> str:
-    [table] = [t for t in SOURCE_TABLES if t.name == name and t.system == "marketing"]
-    return f"landing.{table.landing_name}"
-
-
 def test_every_pipeline_object_belongs_to_its_role_not_the_superuser(warehouse):  # noqa: F811
     owners = dict(
         query(
@@ -94,6 +88,37 @@ def test_every_pipeline_object_belongs_to_its_role_not_the_superuser(warehouse):
         ([loader, transformer, os.environ["SR_CLOSED_LOOP_ROLE"], bi_reader_role()],),
     )
     assert len(attributes) == 4 and all(not any(flags) for _, *flags in attributes)
+
+
+def test_airflow_metadata_is_owned_and_used_by_its_own_login():
+    """Airflow's metadata database (migrated by scripts/run_tests.sh, as every component uses it):
+    every table belongs to its login, which is no superuser and may not enter the warehouse or a
+    source database; nobody but it and the administrator may connect."""
+    role = metadata_role("airflow")
+    assert os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].split("://", 1)[1].startswith(f"{role}:")
+    with connect("airflow") as conn:
+        owners = dict(
+            conn.execute(
+                "select c.relname, pg_get_userbyid(c.relowner) from pg_class c"
+                " join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public' and c.relkind = 'r'"
+            ).fetchall()
+        )
+        database_owner = conn.execute(
+            "select pg_get_userbyid(datdba) from pg_database where datname = current_database()"
+        ).fetchone()[0]
+    assert "dag_run" in owners and set(owners.values()) == {role} and database_owner == role
+    flags = query(
+        "select rolsuper, rolcreaterole, rolcreatedb, rolbypassrls from pg_roles where rolname = %s", (role,)
+    )
+    assert flags == [(False, False, False, False)]
+    password = os.environ["SR_AIRFLOW_METADATA_PASSWORD"]
+    settings = get_settings()
+    for database in ("warehouse", "src_95598"):
+        with pytest.raises(psycopg.OperationalError, match="permission denied"):
+            psycopg.connect(replace(settings, user=role, password=password).dsn(database))
+    for duty in ("loader", "transformer", "closed_loop"):
+        with pytest.raises(psycopg.OperationalError, match="permission denied"):
+            psycopg.connect(settings.as_duty(duty).dsn("airflow"))
 
 
 def test_bi_reader_reads_published_and_nothing_raw(warehouse, bi_reader):  # noqa: F811
@@ -248,22 +273,9 @@ def feedback_with_personal_data(warehouse):  # noqa: F811
     return person
 
 
-def person_names() -> set[str]:
-    """Every person's name the source systems hold (customers, staff, unit contacts)."""
-    names = set()
-    for table, column in (("customer", "customer_name"), ("staff", "staff_name")):
-        names |= {name for (name,) in query(f"select distinct {column} from {landing_table(table)}") if name}
-    return names
-
-
-def substrings(value: str, length: int) -> set[str]:
-    return {value[i : i + length] for i in range(len(value) - length + 1)}
-
-
 def test_no_personal_data_in_any_value_the_bi_reader_can_read(feedback_with_personal_data, bi_reader):
-    names = person_names()
-    assert feedback_with_personal_data in names and len(names) > 1000
-    long_names = {name for name in names if len(name) >= 3}
+    scan = PersonalDataScan()
+    assert feedback_with_personal_data in scan.names and len(scan.names) > 1000
     columns = bi_reader.execute(
         "select c.table_schema, c.table_name, c.column_name from information_schema.columns c "
         "join pg_namespace n on n.nspname = c.table_schema "
@@ -281,16 +293,6 @@ def test_no_personal_data_in_any_value_the_bi_reader_can_read(feedback_with_pers
             )
         ).fetchall()
         for (value,) in values:
-            kinds = [
-                kind
-                for kind, found in (
-                    ("mobile", MOBILE.search(value)),
-                    ("id number", ID_NUMBER.search(value)),
-                    ("address", ADDRESS.search(value)),
-                    ("name", value in names or not long_names.isdisjoint(substrings(value, 3))),
-                )
-                if found
-            ]
-            if kinds:
+            if kinds := scan.kinds(value):
                 findings.append(f"{schema}.{table}.{column}: {'/'.join(kinds)} in {value[:60]!r}")
     assert not findings, "\n".join(findings[:30])

@@ -13,6 +13,7 @@ import psutil
 import pytest
 
 from service_risk.db import drop_database, ensure_database
+from service_risk.setup_db import own_metadata_database
 from tests.conftest import ROOT
 from tests.superset_fixtures import free_port
 
@@ -102,6 +103,7 @@ def test_airflow_listens_on_the_loopback_only(state):
     env = {**os.environ, "SR_STATE_DIR": str(state), "AIRFLOW_PORT": str(free_port())}
     drop_database("airflow")
     ensure_database("airflow")
+    own_metadata_database("airflow")
     migrated = run("airflow db migrate", env, timeout=300)
     assert migrated.returncode == 0, migrated.stderr[-2000:]
     started = run("scripts/airflow_up.sh", env, timeout=300)

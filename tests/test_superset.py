@@ -7,6 +7,7 @@ stops the server at the end. Screenshots land in artifacts/screenshots/.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -20,6 +21,7 @@ import psycopg
 import pytest
 import requests
 import yaml
+from itsdangerous import TimestampSigner
 
 from service_risk.bi.browser import browser_login
 from service_risk.bi.bundle import BUNDLE_ROOT, build_bundle, bundle_configs, dataset_uuid
@@ -30,6 +32,7 @@ from service_risk.bi.passwords import load_passwords, password_of, passwords_fil
 from service_risk.db import connect
 from tests.conftest import ARTIFACTS, ROOT, query
 from tests.offline import intranet_browser
+from tests.personal_data import PersonalDataScan
 from tests.superset_fixtures import SupersetServer, build_test_warehouse, region_username, run_logged
 
 pytestmark = pytest.mark.slow
@@ -442,6 +445,28 @@ def test_city_user_browser_sees_dashboards_without_errors(superset, cities):
     assert open_dashboards(superset, username, password_of(username), quality=False) == []
 
 
+def test_no_personal_data_in_supersets_cache(superset):
+    """What the tests above had Superset keep in Redis (chart results as pickled data frames, whose
+    text is UTF-8; filter and form state): no mobile, ID number, address or person's name."""
+    prefix = f"superset_{os.environ['SR_DB_PREFIX']}"
+    scanned = subprocess.run(
+        ["redis-cli", "--scan", "--pattern", f"{prefix}*"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    keys = scanned.stdout.split()
+    assert len([key for key in keys if key.startswith(f"{prefix}data_")]) > 10, "no chart results cached"
+    scan = PersonalDataScan()
+    findings = []
+    for key in keys:
+        value = subprocess.run(["redis-cli", "--raw", "GET", key], capture_output=True, timeout=30).stdout
+        if kinds := scan.kinds(value.decode("utf-8", errors="replace")):
+            findings.append(f"{key}: {'/'.join(kinds)}")
+    assert not findings, "\n".join(findings[:20])
+
+
 def rebuild_and_publish(name: str, model_version: str) -> None:
     """Recompute every day with a risk-model version and publish it (`dbt run`: a build would load the
     seeds again from their files, without a throw-away version's rows)."""
@@ -510,6 +535,38 @@ def test_dashboards_follow_a_changed_seed_label_and_weight(admin):
     assert {
         r["org_code"]: r["risk_score"] for r in dataset_rows(admin, latest, ["org_code", "risk_score"])
     } == (scores_before)
+
+
+def signed_session(cookie: str, age_hours: float) -> str:
+    """A Superset session cookie's content signed again as if issued `age_hours` ago (Flask's
+    signed-cookie session: SECRET_KEY, salt "cookie-session", HMAC-SHA1, a timestamp)."""
+
+    class Aged(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time() - age_hours * 3600)
+
+    options = {"salt": "cookie-session", "key_derivation": "hmac", "digest_method": hashlib.sha1}
+    content = TimestampSigner(os.environ["SUPERSET_SECRET_KEY"], **options).unsign(cookie)
+    return Aged(os.environ["SUPERSET_SECRET_KEY"], **options).sign(content).decode()
+
+
+def test_browser_sessions_expire_after_a_working_day(superset, cities):
+    """A signed-in browser session works until PERMANENT_SESSION_LIFETIME (SUPERSET_SESSION_HOURS,
+    10 h) after it was issued, then Superset treats it as signed out."""
+    username = region_username(cities[0][0])
+    with intranet_browser(f"session-{username}") as (page, _):
+        browser_login(page, superset.url, username, password_of(username))
+        cookie = next(c["value"] for c in page.context.cookies() if c["name"] == "session")
+
+    def me(session: str) -> int:
+        response = requests.get(
+            f"{superset.url}/api/v1/me/", cookies={"session": session}, allow_redirects=False, timeout=30
+        )
+        return response.status_code
+
+    assert me(cookie) == 200
+    assert me(signed_session(cookie, 9.5)) == 200  # re-signed the way Superset signs it
+    assert me(signed_session(cookie, 10.5)) == 401
 
 
 def test_failed_api_logins_are_rate_limited_per_user(superset, cities):

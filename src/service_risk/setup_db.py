@@ -220,6 +220,41 @@ def own_relations(
         )
 
 
+def metadata_role(database: str, db_prefix: str | None = None) -> str:
+    """The login Airflow's or Superset's metadata database is owned by and used through
+    (`SR_<DATABASE>_METADATA_ROLE`, default `<prefix><database>_metadata`, scripts/env.sh)."""
+    prefix = os.environ.get("SR_DB_PREFIX", "") if db_prefix is None else db_prefix
+    return os.environ.get(f"SR_{database.upper()}_METADATA_ROLE") or f"{prefix}{database}_metadata"
+
+
+def own_metadata_database(database: str, settings: Settings | None = None) -> str:
+    """Give Airflow's or Superset's metadata database its own login, with this install's password
+    (`SR_<DATABASE>_METADATA_PASSWORD`), as owner of the database and of what an earlier version
+    created in it as the administrator; nobody else may connect. Return the role."""
+    settings = settings or get_settings()
+    role = metadata_role(database, settings.db_prefix)
+    variable = f"SR_{database.upper()}_METADATA_PASSWORD"
+    password = os.environ.get(variable)
+    if not password:
+        raise RuntimeError(f"{variable} is not set: run scripts/secrets.sh and source scripts/env.sh")
+    with connect(database, settings, autocommit=True) as conn:
+        ensure_login_role(conn, role, password)
+        name, owner = sql.Identifier(settings.database(database)), sql.Identifier(role)
+        conn.execute(sql.SQL("alter database {} owner to {}").format(name, owner))
+        conn.execute(sql.SQL("revoke connect, temporary on database {} from public").format(name))
+        own_relations(conn, "public", role, ("r", "p", "v", "m", "S"))
+        types = conn.execute(
+            "select t.typname from pg_type t join pg_namespace n on n.oid = t.typnamespace"
+            " where n.nspname = 'public' and t.typtype in ('e', 'd') and pg_get_userbyid(t.typowner) <> %s",
+            (role,),
+        ).fetchall()
+        for (type_name,) in types:
+            conn.execute(
+                sql.SQL("alter type {} owner to {}").format(sql.Identifier("public", type_name), owner)
+            )
+    return role
+
+
 def ensure_duty_roles(settings: Settings) -> dict[str, str]:
     """The logins of settings.DUTIES and their privileges; {duty: role}.
 
@@ -350,6 +385,7 @@ def init_databases(settings: Settings | None = None) -> list[str]:
         conn.execute(CLOSED_LOOP_DDL)
         conn.execute(QUALITY_DDL)  # gate results and the publication pointer
     ensure_duty_roles(settings)
+    own_metadata_database("airflow", settings)
     return created
 
 

@@ -13,7 +13,7 @@ from service_risk.bi.config import SupersetError, SupersetSettings
 from service_risk.db import connect, ensure_database
 from service_risk.published_labels import BI_SCHEMAS
 from service_risk.settings import duty_role
-from service_risk.setup_db import ensure_bi_reader_role
+from service_risk.setup_db import ensure_bi_reader_role, own_metadata_database
 
 BI_HIDDEN_TABLES = ("quality.validation_result",)
 
@@ -69,6 +69,7 @@ def prepare(settings: SupersetSettings) -> None:
     started = time.monotonic()
     if ensure_database("superset", settings.db):
         print(f"created database {settings.db.database('superset')}")
+    print(f"metadata database owned by and used through {own_metadata_database('superset', settings.db)}")
     readable = ensure_reader_role(settings)
     print(f"warehouse role {settings.reader_role} reads schemas: {', '.join(readable) or 'none yet'}")
     settings.home.mkdir(parents=True, exist_ok=True)
