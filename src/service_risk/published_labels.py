@@ -17,7 +17,9 @@ from pathlib import Path
 from psycopg.rows import dict_row
 
 PUBLISHED_SCHEMA = "published"
-BI_SCHEMAS = (PUBLISHED_SCHEMA, "quality")  # what BI users read: the dashboards' physical datasets
+# What BI users read (the dashboards' physical datasets); landing, staging, intermediate, marts, ops,
+# quarantine and the risk-model seeds stay closed. `quality` holds the gates' views (no row values).
+BI_SCHEMAS = (PUBLISHED_SCHEMA, "quality")
 
 
 def published_columns(manifest_path: Path) -> dict[str, dict[str, dict]]:

@@ -14,8 +14,6 @@ ASSETS_DIR = SUPERSET_DIR / "assets"
 ACCESS_FILE = SUPERSET_DIR / "access.yaml"
 SUBSCRIPTIONS_FILE = SUPERSET_DIR / "subscriptions.yaml"
 ADMIN_USER = "admin"
-# Schemas BI users may read; landing, staging, intermediate, marts, ops, quarantine and the
-# risk-model seeds stay closed. `quality` holds the gate results and quarantine counts (no row values).
 
 
 class SupersetError(RuntimeError):
