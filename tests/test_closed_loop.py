@@ -14,10 +14,12 @@ import datetime as dt
 import os
 import secrets
 import signal
+import statistics
 import subprocess
 import sys
 import threading
 import time
+from decimal import ROUND_HALF_UP, Decimal
 from email import message_from_bytes, policy
 from unittest import mock
 
@@ -183,6 +185,86 @@ def test_sheets_and_unit_counts_agree_with_the_episodes(answered):
         " and table_name like any (array['fct_risk_%%', 'fct_%%episode%%'])"
     )
     assert columns == []
+
+
+def monday_after(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday()) + dt.timedelta(days=7)
+
+
+def test_weekly_interview_list_follows_the_rule(answered):
+    """每周约谈 walked in Python over the episode days: on each Monday after a whole week, the episodes
+    whose feedback was overdue on a day of the week, or that were red for more than
+    `interview_red_days` days in a row during it."""
+    red_limit = query("select interview_red_days from staging.stg_closed_loop__parameters")[0][0]
+    days = query(
+        "select episode_id, risk_date, opened_on, risk_code, is_feedback_overdue"
+        " from marts.fct_station_episode_daily order by episode_id, risk_date"
+    )
+    last_day = max(day for _, day, *_ in days)
+    expected, last_not_red = set(), {}
+    for episode_id, day, opened_on, code, overdue in days:
+        if code != "red":
+            last_not_red[episode_id] = day
+        red_in_row = (
+            (day - last_not_red.get(episode_id, opened_on - dt.timedelta(days=1))).days
+            if code == "red"
+            else 0
+        )
+        monday = monday_after(day)
+        if monday - dt.timedelta(days=1) <= last_day and (overdue or red_in_row > red_limit):
+            expected.add((episode_id, monday))
+    listed = set(query("select episode_id, interview_on from marts.fct_weekly_interview"))
+    assert listed == expected
+    assert {monday for _, monday in listed} and any(  # both reasons occur in the simulated province
+        stayed for (stayed,) in query("select stayed_red from marts.fct_weekly_interview")
+    )
+
+
+def one_decimal(value: float | None) -> Decimal | None:
+    """PostgreSQL's round(x, 1): half away from zero."""
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def test_city_supervision_follows_the_episodes(answered):
+    """省公司督办 recomputed in Python from the episodes: per city and whole week, the median hours from
+    the opening sheet to the first answer, the median days to closure and the reopenings."""
+    window = query("select reopen_window_days from staging.stg_closed_loop__parameters")[0][0]
+    episodes = query(
+        "select city_code, station_code, opened_on, first_feedback_at, closed_on from marts.fct_risk_episode"
+    )
+    hours, closure_days, reopened = {}, {}, {}
+    for city, station, opened_on, first_answer, closed_on in episodes:
+        if first_answer:
+            issued = dt.datetime.combine(opened_on + dt.timedelta(days=1), dt.time())
+            key = (city, monday_after(first_answer.date()) - dt.timedelta(days=7))
+            hours.setdefault(key, []).append((first_answer - issued).total_seconds() / 3600)
+        if closed_on:
+            closure_days.setdefault((city, monday_after(closed_on) - dt.timedelta(days=7)), []).append(
+                (closed_on - opened_on).days
+            )
+        if any(
+            other_station == station
+            and other_closed
+            and opened_on - dt.timedelta(days=window) <= other_closed < opened_on
+            for _, other_station, _, _, other_closed in episodes
+        ):
+            key = (city, monday_after(opened_on) - dt.timedelta(days=7))
+            reopened[key] = reopened.get(key, 0) + 1
+    rows = query(
+        "select city_code, week_from, median_hours_to_feedback, median_days_to_closure, reopened_episodes"
+        " from marts.fct_city_supervision_weekly"
+    )
+    assert rows
+    for city, week_from, median_hours, median_days, reopenings in rows:
+        key = (city, week_from)
+        assert median_hours == (
+            round(Decimal(str(statistics.median(hours[key]))), 1) if key in hours else None
+        ), key
+        assert median_days == (
+            round(Decimal(str(statistics.median(closure_days[key]))), 1) if key in closure_days else None
+        ), key
+        assert reopenings == reopened.get(key, 0), key
+    assert any(median is not None for _, _, median, _, _ in rows), "no episode answered in a whole week"
 
 
 def test_each_sheet_lists_its_worst_indicators_and_their_latest_orders(answered):

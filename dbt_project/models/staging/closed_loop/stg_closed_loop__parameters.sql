@@ -5,6 +5,8 @@ select
     closure_green_days,
     sheet_worst_indicator_count,
     sheet_trend_days,
-    sheet_orders_per_indicator
+    sheet_orders_per_indicator,
+    interview_red_days,
+    reopen_window_days
 from {{ ref('closed_loop_parameters') }}
 where model_version = {{ selected_model_version() }}
