@@ -1,7 +1,8 @@
 {#- The validated days a publication copies (vars publish_date_from / publish_date_to, set by
     service_risk.quality.publication after the mart gate passed), as a where clause on risk_date.
-    A first build or a full refresh of a published table copies every day up to publish_date_to. -#}
-{% macro published_days() -%}
+    A first build or a full refresh of a published table copies every day up to publish_date_to.
+    `column`: the day a row belongs to (a weekly row: its week's last day). -#}
+{% macro published_days(column='risk_date') -%}
     {%- set date_from = var('publish_date_from', '') -%}
     {%- set date_to = var('publish_date_to', '') -%}
     {%- if execute and not date_to -%}
@@ -11,9 +12,9 @@
         ) }}
     {%- endif -%}
     {%- if is_incremental() -%}
-        risk_date between '{{ date_from }}'::date and '{{ date_to }}'::date
+        {{ column }} between '{{ date_from }}'::date and '{{ date_to }}'::date
     {%- else -%}
-        risk_date <= '{{ date_to }}'::date
+        {{ column }} <= '{{ date_to }}'::date
     {%- endif -%}
 {%- endmacro %}
 
