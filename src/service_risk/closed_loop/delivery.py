@@ -33,6 +33,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 import httpx
+from psycopg.rows import dict_row
 
 from service_risk.closed_loop import sheet as sheets_module
 from service_risk.closed_loop import tokens
@@ -234,11 +235,14 @@ class DeliveryReport:
 
 
 def _sheets(conn, sheet_ids: set[str]) -> dict[str, dict]:
-    cursor = conn.execute(
-        f"select {SHEET_COLUMNS} from published.risk_sheet where sheet_id = any(%s)", (list(sheet_ids),)
+    rows = (
+        conn.cursor(row_factory=dict_row)
+        .execute(
+            f"select {SHEET_COLUMNS} from published.risk_sheet where sheet_id = any(%s)", (list(sheet_ids),)
+        )
+        .fetchall()
     )
-    names = [c.name for c in cursor.description]
-    return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+    return {row["sheet_id"]: row for row in rows}
 
 
 def sms_text(sheet: dict, purpose: str = "sheet") -> str:
@@ -275,14 +279,16 @@ def compose_email(sheet: dict, row: dict) -> EmailMessage:
 
 
 def _due_rows(conn, channels: tuple[str, ...]) -> list[dict]:
-    cursor = conn.execute(
-        "select sheet_id, recipient_staff_id, channel, purpose, address, client_message_id, attempts"
-        " from ops.sheet_delivery where status = 'pending' and next_attempt_at <= now() and channel = any(%s)"
-        " order by enqueued_at, sheet_id, recipient_staff_id, channel",
-        (list(channels),),
+    return (
+        conn.cursor(row_factory=dict_row)
+        .execute(
+            "select sheet_id, recipient_staff_id, channel, purpose, address, client_message_id, attempts"
+            " from ops.sheet_delivery where status = 'pending' and next_attempt_at <= now() and channel = any(%s)"
+            " order by enqueued_at, sheet_id, recipient_staff_id, channel",
+            (list(channels),),
+        )
+        .fetchall()
     )
-    names = [c.name for c in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _key(row: dict) -> tuple[str, str, str, str]:
@@ -314,12 +320,15 @@ def _record(conn, row: dict, status: str, outcome: str, detail: str | None = Non
 
 def _recover(conn, gateway: SmsGateway | None, report: DeliveryReport) -> None:
     """Rows a crashed sender left `sending`: ask the gateway (SMS), or report the fate unknown (e-mail)."""
-    cursor = conn.execute(
-        "select sheet_id, recipient_staff_id, channel, purpose, address, client_message_id, attempts"
-        " from ops.sheet_delivery where status = 'sending'"
+    sending = (
+        conn.cursor(row_factory=dict_row)
+        .execute(
+            "select sheet_id, recipient_staff_id, channel, purpose, address, client_message_id, attempts"
+            " from ops.sheet_delivery where status = 'sending'"
+        )
+        .fetchall()
     )
-    names = [c.name for c in cursor.description]
-    for row in [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]:
+    for row in sending:
         report.recovered += 1
         if row["channel"] == "email":
             _record(

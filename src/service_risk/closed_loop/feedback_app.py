@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
+from psycopg.rows import dict_row
 
 from service_risk.closed_loop import tokens
 from service_risk.db import connect
@@ -66,14 +67,17 @@ def _refused(error: tokens.InvalidToken) -> HTMLResponse:
 def _episode(episode_id: str) -> dict | None:
     """The episode as last published (its latest day), and its answers so far (oldest first)."""
     with connect("warehouse", duty="closed_loop") as conn:
-        cursor = conn.execute(
-            "select * from published.station_episode_daily where episode_id = %s order by risk_date desc limit 1",
-            (episode_id,),
+        episode = (
+            conn.cursor(row_factory=dict_row)
+            .execute(
+                "select * from published.station_episode_daily where episode_id = %s"
+                " order by risk_date desc limit 1",
+                (episode_id,),
+            )
+            .fetchone()
         )
-        row = cursor.fetchone()
-        if row is None:
+        if episode is None:
             return None
-        episode = dict(zip([c.name for c in cursor.description], row, strict=True))
         episode["answers"] = conn.execute(
             "select cause, measures, responsible_person, expected_recovery_date,"
             " received_at at time zone 'Asia/Shanghai' from ops.episode_feedback where episode_id = %s"

@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from psycopg.rows import dict_row
 
 from service_risk.closed_loop import tokens
 from service_risk.db import connect
@@ -38,13 +39,9 @@ _environment = Environment(
 
 
 def _rows(conn, sql: str, params) -> list[dict]:
-    cursor = conn.execute(sql, params)
-    names = [c.name for c in cursor.description]
+    rows = conn.cursor(row_factory=dict_row).execute(sql, params).fetchall()
     # numbers are for display only: floats keep the template's arithmetic simple
-    return [
-        {name: float(v) if isinstance(v, Decimal) else v for name, v in zip(names, row, strict=True)}
-        for row in cursor.fetchall()
-    ]
+    return [{name: float(v) if isinstance(v, Decimal) else v for name, v in row.items()} for row in rows]
 
 
 def code_labels(conn) -> dict[str, dict[str, str]]:
