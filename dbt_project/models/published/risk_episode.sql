@@ -1,25 +1,8 @@
 {{ config(indexes=[{'columns': ['episode_id'], 'unique': true}, {'columns': ['opened_on']}]) }}
--- Every published warning episode as of its latest published day: the head of its page (预警事件详情).
--- Its days, sheets and answers are in episode_timeline, episode_sheet_orders and episode_feedback.
+-- Every published warning episode (fct_risk_episode, as of its latest published day) with the names
+-- of its codes, state and worst indicators at opening: the head of its page (预警事件详情). Its days,
+-- sheets and answers are in episode_timeline, episode_sheet_orders and episode_feedback.
 with
-
-episode_days as (
-    select * from {{ ref('station_episode_daily') }}
-),
-
-latest as (
-    select distinct on (episode_id) *
-    from episode_days
-    order by episode_id asc, risk_date desc
-),
-
-opening as (
-    select
-        episode_id,
-        risk_score as opening_risk_score
-    from episode_days
-    where risk_date = opened_on
-),
 
 answers as (
     select
@@ -30,32 +13,38 @@ answers as (
 )
 
 select
-    latest.episode_id,
-    latest.province_code,
-    latest.city_code,
-    latest.city_name,
-    latest.county_code,
-    latest.county_name,
-    latest.station_code,
-    latest.station_name,
-    latest.opened_on,
+    episodes.episode_id,
+    episodes.province_code,
+    episodes.city_code,
+    episodes.city_name,
+    episodes.county_code,
+    episodes.county_name,
+    episodes.station_code,
+    episodes.station_name,
+    episodes.opened_on,
     opening_codes.risk_code_name_zh as opening_code_zh,
-    opening.opening_risk_score,
-    latest.escalated_on,
+    episodes.opening_risk_score,
+    worst_1.indicator_label_zh as worst_indicator_1,
+    worst_2.indicator_label_zh as worst_indicator_2,
+    worst_3.indicator_label_zh as worst_indicator_3,
+    episodes.escalated_on,
     levels.risk_code_name_zh as level_zh,
-    latest.risk_date as as_of_date,
+    episodes.as_of_date,
     codes.risk_code_name_zh as risk_code_zh,
-    latest.risk_score,
-    latest.days_open,
-    latest.episode_state_name_zh as state_zh,
-    latest.feedback_due_at,
-    latest.feedback_received_at,
+    episodes.current_risk_score as risk_score,
+    episodes.days_open,
+    episodes.episode_state_name_zh as state_zh,
+    episodes.feedback_due_at,
+    episodes.feedback_received_at,
     coalesce(answers.answer_count, 0)::integer as answer_count,
-    latest.closed_on,
-    latest.model_version
-from latest
-inner join opening on latest.episode_id = opening.episode_id
-inner join {{ ref('risk_code') }} as opening_codes on latest.opening_code = opening_codes.risk_code
-inner join {{ ref('risk_code') }} as levels on latest.level_code = levels.risk_code
-inner join {{ ref('risk_code') }} as codes on latest.risk_code = codes.risk_code
-left join answers on latest.episode_id = answers.episode_id
+    episodes.closed_on,
+    episodes.model_version
+from {{ ref('fct_risk_episode') }} as episodes
+inner join {{ ref('risk_code') }} as opening_codes on episodes.opening_code = opening_codes.risk_code
+inner join {{ ref('risk_code') }} as levels on episodes.level_code = levels.risk_code
+inner join {{ ref('risk_code') }} as codes on episodes.current_code = codes.risk_code
+left join {{ ref('risk_indicator') }} as worst_1 on episodes.worst_indicator_1 = worst_1.indicator_code
+left join {{ ref('risk_indicator') }} as worst_2 on episodes.worst_indicator_2 = worst_2.indicator_code
+left join {{ ref('risk_indicator') }} as worst_3 on episodes.worst_indicator_3 = worst_3.indicator_code
+left join answers on episodes.episode_id = answers.episode_id
+where {{ published_days('episodes.as_of_date') }}
