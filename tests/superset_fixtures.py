@@ -60,13 +60,13 @@ def build_test_warehouse() -> None:
 
 
 def record_station_answers() -> None:
-    """Stations answer every other published episode through the feedback form (its table, here),
-    so that the episode pages have answers to show."""
+    """Stations answer every other published episode of each city through the feedback form (its
+    table, here), so that the episode pages of every city have answers to show."""
     with connect("warehouse") as conn:
         conn.execute(
             "insert into ops.episode_feedback (episode_id, cause, measures, responsible_person)"
             " select episode_id, '台区线路老化，故障报修集中', '更换老旧导线，增派抢修人员', '李四'"
-            " from (select episode_id, row_number() over (order by episode_id) as number"
+            " from (select episode_id, row_number() over (partition by city_code order by episode_id) as number"
             " from published.risk_episode) as episodes where number % 2 = 1"
         )
 
