@@ -113,7 +113,7 @@ def test_airflow_metadata_is_owned_and_used_by_its_own_login():
     assert flags == [(False, False, False, False)]
     password = os.environ["SR_AIRFLOW_METADATA_PASSWORD"]
     settings = get_settings()
-    for database in ("warehouse", "src_95598"):
+    for database in ("warehouse", "appeals"):
         with pytest.raises(psycopg.OperationalError, match="permission denied"):
             psycopg.connect(replace(settings, user=role, password=password).dsn(database))
     for duty in ("loader", "transformer", "closed_loop"):
