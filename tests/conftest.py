@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import signal
 import socket
 import subprocess
 from email import message_from_bytes
@@ -76,20 +78,28 @@ def run_dbt(*args: str) -> str:
     return result.stdout
 
 
-def run_dag(dag_id: str, logical_date: str) -> subprocess.CompletedProcess:
-    """A real `airflow dags test` run through the project's script; output kept as an artefact."""
-    result = subprocess.run(
-        ["bash", "-c", f'. scripts/env.sh && scripts/run_dag.sh "{dag_id}" "{logical_date}"'],
+def run_dag(dag_id: str, logical_date: str, conf: dict | None = None) -> subprocess.CompletedProcess:
+    """A real `airflow dags test` run through the project's script (with the run's conf, if any);
+    output kept as an artefact. A run past its time is killed with its whole process group: a
+    surviving `dags test` would hold the DAG's lock (scripts/run_dag.sh) against every later run."""
+    command = ["bash", "-c", '. scripts/env.sh && scripts/run_dag.sh "$@"', "run_dag", dag_id, logical_date]
+    process = subprocess.Popen(
+        command + ([json.dumps(conf)] if conf else []),
         cwd=ROOT,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=900,
+        start_new_session=True,
     )
+    try:
+        stdout, stderr = process.communicate(timeout=900)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        stderr += f"\n{dag_id} killed after 900 s"
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / f"{dag_id}-{logical_date[:19].replace(':', '')}.out").write_text(
-        result.stdout + result.stderr
-    )
-    return result
+    (ARTIFACTS / f"{dag_id}-{logical_date[:19].replace(':', '')}.out").write_text(stdout + stderr)
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 @pytest.fixture
