@@ -605,6 +605,58 @@ def test_the_dag_sends_every_published_sheet_once(outbox, dag_runner):
     )
 
 
+def test_monday_lists_reach_city_and_province_leaders_once(outbox, dag_runner):
+    """send_weekly_lists as Airflow runs it, for a Monday and again from that Thursday (which sends the
+    Monday's lists): each city company with episodes to interview mails its list to both its leaders,
+    the province's leaders get the supervision summary, each once; the list names every episode of
+    the city's interview rows."""
+    _, sink = outbox
+    [(monday,)] = query("select max(interview_on) from published.weekly_interview")
+    assert monday is not None and monday.weekday() == 0, "no published weekly interview list"
+    moment = dt.datetime.now(dt.UTC).replace(microsecond=0)  # a run of its own, whatever ran before
+    for run, conf in enumerate(
+        ({"interview_on": str(monday)}, {"interview_on": str(monday + dt.timedelta(days=3))})
+    ):
+        result = dag_runner("send_weekly_lists", (moment + dt.timedelta(minutes=run)).isoformat(), conf)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    city_leaders = query(
+        "select lists.city_code, lists.city_name, contacts.staff_id from"
+        " (select distinct city_code, city_name from published.weekly_interview where interview_on = %s) as lists"
+        " inner join staging.stg_marketing__unit_contacts as contacts on contacts.org_code = lists.city_code",
+        (monday,),
+    )
+    province_leaders = query(
+        "select contacts.staff_id from staging.stg_marketing__unit_contacts as contacts"
+        " inner join published.org_unit as units on units.org_code = contacts.org_code"
+        " where units.org_level = 'province'"
+    )
+    interview_mails = [m for _, m in sink.messages if str(m["Subject"]).startswith("每周约谈清单｜")]
+    supervision_mails = [m for _, m in sink.messages if str(m["Subject"]).startswith("省公司督办周报｜")]
+    assert len(interview_mails) == len(city_leaders) > 0
+    assert len(supervision_mails) == len(province_leaders) > 0
+    assert len({m["Message-ID"] for m in interview_mails + supervision_mails}) == len(city_leaders) + len(
+        province_leaders
+    )
+    for city_code, city_name, _ in city_leaders:
+        [mail, *_] = [m for m in interview_mails if city_name in str(m["Subject"])]
+        html = mail.get_body(("html",)).get_content()
+        episodes = query(
+            "select episode_id from published.weekly_interview where city_code = %s and interview_on = %s",
+            (city_code, monday),
+        )
+        assert all(episode_id in html for (episode_id,) in episodes)
+        [attachment] = list(mail.iter_attachments())
+        assert attachment.get_content_type() == "application/pdf"
+        assert attachment.get_content().startswith(b"%PDF")
+    cities = query(
+        "select city_name from published.city_supervision_weekly where week_from = %s",
+        (monday - dt.timedelta(days=7),),
+    )
+    summary = supervision_mails[0].get_body(("html",)).get_content()
+    assert cities and all(city_name in summary for (city_name,) in cities)
+    assert statuses() == {"sent": len(city_leaders) + len(province_leaders)}
+
+
 # --- The feedback form, in a real browser --------------------------------------------------------
 
 

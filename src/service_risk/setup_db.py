@@ -69,7 +69,7 @@ create table if not exists ops.sheet_delivery (
     sheet_id text not null,
     recipient_staff_id text not null,
     channel text not null check (channel in ('sms', 'email')),
-    purpose text not null default 'sheet' check (purpose in ('sheet', 'reminder')),
+    purpose text not null default 'sheet',
     recipient_role text not null,
     address text not null,
     client_message_id text not null unique,
@@ -84,9 +84,14 @@ create table if not exists ops.sheet_delivery (
     alerted_at timestamptz,
     primary key (sheet_id, recipient_staff_id, channel, purpose)
 );
+-- The purposes: a sheet, its reminder, and the Monday lists (named here so an existing outbox gains them).
+alter table ops.sheet_delivery drop constraint if exists sheet_delivery_purpose_check;
+alter table ops.sheet_delivery add constraint sheet_delivery_purpose_check
+    check (purpose in ('sheet', 'reminder', 'interview', 'supervision'));
 comment on table ops.sheet_delivery is
     'Outbox of risk report sheets: one row per sheet, recipient, channel and purpose (the sheet to the '
-    'station''s contacts, or the one reminder of overdue feedback to the county''s leader in charge), '
+    'station''s contacts, the one reminder of overdue feedback to the county''s leader in charge, or a '
+    'Monday list: a city''s interview list or the province''s supervision summary, to their leaders), '
     'whatever the re-runs. status sending = handed to the gateway or SMTP, not yet recorded (a crash leaves it).';
 
 create table if not exists ops.sheet_delivery_attempt (

@@ -1,5 +1,6 @@
 {{ config(indexes=[{'columns': ['interview_item_id'], 'unique': true}, {'columns': ['city_code', 'interview_on']}]) }}
--- The weekly interview lists (每周约谈) of the weeks the gate has passed, with their labels.
+-- The weekly interview lists (每周约谈) of the weeks the gate has passed, with their labels (the worst
+-- indicators at opening named as on the episode's page).
 select
     interview.interview_item_id,
     interview.interview_on,
@@ -25,14 +26,12 @@ select
     interview.feedback_due_at,
     interview.feedback_received_at,
     interview.closed_on,
-    worst_1.indicator_label_zh as worst_indicator_1,
-    worst_2.indicator_label_zh as worst_indicator_2,
-    worst_3.indicator_label_zh as worst_indicator_3,
+    episodes.worst_indicator_1,
+    episodes.worst_indicator_2,
+    episodes.worst_indicator_3,
     interview.model_version
 from {{ ref('fct_weekly_interview') }} as interview
 inner join {{ ref('risk_code') }} as levels on interview.level_code = levels.risk_code
 inner join {{ ref('risk_code') }} as codes on interview.risk_code = codes.risk_code
-left join {{ ref('risk_indicator') }} as worst_1 on interview.worst_indicator_1 = worst_1.indicator_code
-left join {{ ref('risk_indicator') }} as worst_2 on interview.worst_indicator_2 = worst_2.indicator_code
-left join {{ ref('risk_indicator') }} as worst_3 on interview.worst_indicator_3 = worst_3.indicator_code
+left join {{ ref('risk_episode') }} as episodes on interview.episode_id = episodes.episode_id
 where {{ published_days('interview.week_to') }}

@@ -14,6 +14,9 @@ run without a second message:
   never sent again on its own. A refusal the server answered (4xx/5xx) means it was not accepted,
   so it is retried.
 
+The Monday lists (service_risk.closed_loop.weekly: each city's interview list, the province's
+supervision summary) go through the same outbox to their leaders, by e-mail.
+
 Failures are retried with exponential backoff up to `SR_DELIVERY_MAX_ATTEMPTS`; then the row is
 `failed` and the data engineers get one alert for all rows that need a person. One sender runs at a
 time (an advisory lock held by its session; a killed sender's lock goes with its connection).
@@ -36,7 +39,7 @@ import httpx
 from psycopg.rows import dict_row
 
 from service_risk.closed_loop import sheet as sheets_module
-from service_risk.closed_loop import tokens
+from service_risk.closed_loop import tokens, weekly
 from service_risk.db import connect
 from service_risk.quality import notification
 
@@ -260,18 +263,21 @@ def sms_text(sheet: dict, purpose: str = "sheet") -> str:
 
 
 def compose_email(sheet: dict, row: dict) -> EmailMessage:
-    """The sheet as an e-mail (the rendered sheet when service_risk.closed_loop.sheet can render it)."""
+    """The sheet, its reminder or a weekly list (service_risk.closed_loop.weekly) as an e-mail."""
     message = EmailMessage()
     reminder = row["purpose"] == "reminder"
-    message["Subject"] = (
-        f"{'反馈逾期提醒' if reminder else '风险报告单'}｜{sheet['station_name']}｜{sheet['risk_code_name_zh']}"
-        f"｜{sheet['risk_date']}"
-    )
+    if row["purpose"] not in weekly.PURPOSES:
+        message["Subject"] = (
+            f"{'反馈逾期提醒' if reminder else '风险报告单'}｜{sheet['station_name']}｜{sheet['risk_code_name_zh']}"
+            f"｜{sheet['risk_date']}"
+        )
     message["From"] = os.environ.get("SMTP_FROM", "service-risk@service-risk.invalid")
     message["To"] = row["address"]
     message["Message-ID"] = message_id(row["client_message_id"])
     message["Date"] = formatdate(localtime=True)
-    if reminder:
+    if row["purpose"] in weekly.PURPOSES:
+        weekly.fill_email(message, sheet)
+    elif reminder:
         message.set_content(sms_text(sheet, "reminder"))
     else:
         sheets_module.fill_email(message, sheet)
@@ -468,7 +474,11 @@ def deliver(
         while True:
             rows = _due_rows(conn, channels)
             if rows:
-                sheets = _sheets(conn, {row["sheet_id"] for row in rows})
+                lists = {row["sheet_id"] for row in rows if row["purpose"] in weekly.PURPOSES}
+                sheets = {
+                    **_sheets(conn, {row["sheet_id"] for row in rows} - lists),
+                    **weekly.headings(conn, lists),
+                }
                 for row in rows:
                     _try(conn, row, sheets[row["sheet_id"]], gateway, report)
                 continue

@@ -38,10 +38,10 @@ _environment = Environment(
 )
 
 
-def _rows(conn, sql: str, params) -> list[dict]:
-    rows = conn.cursor(row_factory=dict_row).execute(sql, params).fetchall()
+def rows(conn, sql: str, params) -> list[dict]:
+    found = conn.cursor(row_factory=dict_row).execute(sql, params).fetchall()
     # numbers are for display only: floats keep the template's arithmetic simple
-    return [{name: float(v) if isinstance(v, Decimal) else v for name, v in row.items()} for row in rows]
+    return [{name: float(v) if isinstance(v, Decimal) else v for name, v in row.items()} for row in found]
 
 
 def code_labels(conn) -> dict[str, dict[str, str]]:
@@ -61,10 +61,10 @@ def context(conn, sheet_id: str) -> dict:
     """Everything the template shows, from the published tables: the sheet, the unit's indicators
     against the province, its trend and what the sheet lists behind its worst indicators
     (published.risk_sheet_order: order facts only, no personal data)."""
-    [sheet] = _rows(conn, "select * from published.risk_sheet where sheet_id = %s", (sheet_id,))
-    parameters = _rows(conn, "select * from staging.stg_closed_loop__parameters", ())[0]
+    [sheet] = rows(conn, "select * from published.risk_sheet where sheet_id = %s", (sheet_id,))
+    parameters = rows(conn, "select * from staging.stg_closed_loop__parameters", ())[0]
     day, station = sheet["risk_date"], sheet["station_code"]
-    indicators = _rows(
+    indicators = rows(
         conn,
         """
         select catalogue.indicator_code, catalogue.indicator_name_zh, catalogue.measure_kind,
@@ -82,7 +82,7 @@ def context(conn, sheet_id: str) -> dict:
         """,
         {"station": station, "day": day},
     )
-    listed = _rows(
+    listed = rows(
         conn,
         "select * from published.risk_sheet_order where sheet_id = %s order by indicator_rank, order_rank",
         (sheet_id,),
@@ -99,18 +99,18 @@ def context(conn, sheet_id: str) -> dict:
     for indicator in indicators:
         indicator["is_worst"] = indicator["indicator_code"] in orders
         indicator["above_province"] = indicator["indicator_score"] > indicator["province_score"]
-    trend = _rows(
+    trend = rows(
         conn,
         "select risk_date, risk_score, risk_code from published.unit_risk_daily"
         " where org_code = %s and risk_date between %s and %s order by risk_date",
         (station, day - dt.timedelta(days=parameters["sheet_trend_days"] - 1), day),
     )
-    unit = _rows(
+    unit = rows(
         conn, "select * from published.unit_risk_daily where org_code = %s and risk_date = %s", (station, day)
     )[0]
     thresholds = {
         row["risk_code"]: row["min_risk_score"]
-        for row in _rows(conn, "select risk_code, min_risk_score from published.risk_code", ())
+        for row in rows(conn, "select risk_code, min_risk_score from published.risk_code", ())
     }
     model = risk_model_context(conn)
     return {
@@ -164,11 +164,16 @@ def trend_chart(trend: list[dict], thresholds: dict, width: int = 660, height: i
     }
 
 
+def template(name: str):
+    """A template of the closed loop's documents (templates/)."""
+    return _environment.get_template(name)
+
+
 def render_html(sheet_id: str, conn=None) -> str:
     if conn is None:
         with connect("warehouse", duty="closed_loop") as conn:
             return render_html(sheet_id, conn)
-    return _environment.get_template("risk_sheet.html.j2").render(**context(conn, sheet_id))
+    return template("risk_sheet.html.j2").render(**context(conn, sheet_id))
 
 
 class Printer:
@@ -216,12 +221,13 @@ def sheet_dir() -> Path:
     return Path(os.environ.get("SR_STATE_DIR", ".")) / "sheets"
 
 
-def rendered(sheet_id: str) -> tuple[str, Path]:
-    """The sheet's HTML and PDF, rendered once and kept in SR_STATE_DIR/sheets (a sheet never changes)."""
+def rendered(sheet_id: str, render=render_html) -> tuple[str, Path]:
+    """A document's HTML and PDF (a risk sheet, or a weekly list with its `render`), rendered once and
+    kept in SR_STATE_DIR/sheets (a published document never changes)."""
     stem = re.sub(r"[^A-Za-z0-9_-]", "_", sheet_id)
     html_path, pdf_path = sheet_dir() / f"{stem}.html", sheet_dir() / f"{stem}.pdf"
     if not (html_path.exists() and pdf_path.exists()):
-        html = render_html(sheet_id)
+        html = render(sheet_id)
         printing().pdf(html, pdf_path)
         html_path.write_text(html, encoding="utf-8")
     return html_path.read_text(encoding="utf-8"), pdf_path
