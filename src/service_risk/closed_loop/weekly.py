@@ -30,7 +30,10 @@ def parse_document_id(sheet_id: str) -> tuple[str, str, dt.date]:
 
 
 def is_published(conn, interview_on: dt.date) -> bool:
-    """Whether the week before `interview_on` (a Monday) is published: its Sunday passed the gate."""
+    """Whether the week before `interview_on` (a Monday) is published: its Sunday passed the gate
+    (before the first publication there is no published table)."""
+    if not conn.execute("select to_regclass('published.unit_risk_daily') is not null").fetchone()[0]:
+        return False
     published_through = conn.execute("select max(risk_date) from published.unit_risk_daily").fetchone()[0]
     return published_through is not None and published_through >= interview_on - dt.timedelta(days=1)
 
