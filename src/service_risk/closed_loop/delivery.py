@@ -265,19 +265,19 @@ def sms_text(sheet: dict, purpose: str = "sheet") -> str:
 def compose_email(sheet: dict, row: dict) -> EmailMessage:
     """The sheet, its reminder or a weekly list (service_risk.closed_loop.weekly) as an e-mail."""
     message = EmailMessage()
-    reminder = row["purpose"] == "reminder"
-    if row["purpose"] not in weekly.PURPOSES:
-        message["Subject"] = (
-            f"{'反馈逾期提醒' if reminder else '风险报告单'}｜{sheet['station_name']}｜{sheet['risk_code_name_zh']}"
-            f"｜{sheet['risk_date']}"
-        )
     message["From"] = os.environ.get("SMTP_FROM", "service-risk@service-risk.invalid")
     message["To"] = row["address"]
     message["Message-ID"] = message_id(row["client_message_id"])
     message["Date"] = formatdate(localtime=True)
     if row["purpose"] in weekly.PURPOSES:
-        weekly.fill_email(message, sheet)
-    elif reminder:
+        weekly.fill_email(message, sheet)  # its own subject
+        return message
+    reminder = row["purpose"] == "reminder"
+    message["Subject"] = (
+        f"{'反馈逾期提醒' if reminder else '风险报告单'}｜{sheet['station_name']}｜{sheet['risk_code_name_zh']}"
+        f"｜{sheet['risk_date']}"
+    )
+    if reminder:
         message.set_content(sms_text(sheet, "reminder"))
     else:
         sheets_module.fill_email(message, sheet)

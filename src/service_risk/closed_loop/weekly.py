@@ -19,12 +19,8 @@ PURPOSES = (INTERVIEW, SUPERVISION)
 TITLES = {INTERVIEW: "每周约谈清单", SUPERVISION: "省公司督办周报"}
 
 
-def document_id(purpose: str, org_code: str, interview_on: dt.date) -> str:
-    """The outbox's sheet id of a Monday's list for a city company, or the summary for the province."""
-    return f"{purpose}:{org_code}:{interview_on}"
-
-
 def parse_document_id(sheet_id: str) -> tuple[str, str, dt.date]:
+    """(purpose, org code, Monday) of a list's outbox sheet id, `<purpose>:<org_code>:<Monday>` (enqueue)."""
     purpose, org_code, day = sheet_id.split(":")
     return purpose, org_code, dt.date.fromisoformat(day)
 
