@@ -65,6 +65,19 @@ create index if not exists episode_feedback_episode on ops.episode_feedback (epi
 comment on table ops.episode_feedback is
     'Feedback form answers (跟踪反馈), append-only: a later answer for an episode amends the earlier ones.';
 
+create table if not exists ops.training_completion (
+    completion_id bigserial primary key,
+    assignment_id text not null,
+    is_completed boolean not null,
+    completed_on date,
+    recorded_by text not null,
+    received_at timestamptz not null default now()
+);
+create index if not exists training_completion_assignment
+    on ops.training_completion (assignment_id, received_at);
+comment on table ops.training_completion is
+    'Training completion form answers (滴灌式培训), append-only: a later answer for an assignment amends.';
+
 create table if not exists ops.sheet_delivery (
     sheet_id text not null,
     recipient_staff_id text not null,
@@ -84,14 +97,16 @@ create table if not exists ops.sheet_delivery (
     alerted_at timestamptz,
     primary key (sheet_id, recipient_staff_id, channel, purpose)
 );
--- The purposes: a sheet, its reminder, and the Monday lists (named here so an existing outbox gains them).
+-- The purposes: a sheet, its reminder, the Monday lists and the monthly training plan (named here so
+-- an existing outbox gains them).
 alter table ops.sheet_delivery drop constraint if exists sheet_delivery_purpose_check;
 alter table ops.sheet_delivery add constraint sheet_delivery_purpose_check
-    check (purpose in ('sheet', 'reminder', 'interview', 'supervision'));
+    check (purpose in ('sheet', 'reminder', 'interview', 'supervision', 'training'));
 comment on table ops.sheet_delivery is
     'Outbox of risk report sheets: one row per sheet, recipient, channel and purpose (the sheet to the '
     'station''s contacts, the one reminder of overdue feedback to the county''s leader in charge, or a '
-    'Monday list: a city''s interview list or the province''s supervision summary, to their leaders), '
+    'Monday list: a city''s interview list or the province''s supervision summary, to their leaders; or '
+    'a unit''s monthly training plan to its leader in charge), '
     'whatever the re-runs. status sending = handed to the gateway or SMTP, not yet recorded (a crash leaves it).';
 
 create table if not exists ops.sheet_delivery_attempt (
@@ -341,11 +356,12 @@ def ensure_duty_roles(settings: Settings) -> dict[str, str]:
         conn.execute(
             sql.SQL(
                 "grant select, insert, update on ops.sheet_delivery, ops.sheet_delivery_attempt to {0}; "
-                "grant select, insert on ops.episode_feedback to {0}"
+                "grant select, insert on ops.episode_feedback, ops.training_completion to {0}"
             ).format(closed_loop)
         )
         for table, column in (
             ("ops.episode_feedback", "feedback_id"),
+            ("ops.training_completion", "completion_id"),
             ("ops.sheet_delivery_attempt", "attempt_id"),
         ):
             [sequence] = conn.execute("select pg_get_serial_sequence(%s, %s)", (table, column)).fetchone()

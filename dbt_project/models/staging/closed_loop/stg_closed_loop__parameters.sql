@@ -7,6 +7,10 @@ select
     sheet_trend_days,
     sheet_orders_per_indicator,
     interview_red_days,
-    reopen_window_days
+    reopen_window_days,
+    training_red_days,
+    training_history_months,
+    training_weak_indicator_count,
+    training_staff_per_unit
 from {{ ref('closed_loop_parameters') }}
 where model_version = {{ selected_model_version() }}
