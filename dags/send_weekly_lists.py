@@ -42,12 +42,12 @@ def monday_of(interview_on: str, dag_run) -> dt.date:
     mode="reschedule",
 )
 def week_is_published(interview_on: str, dag_run=None) -> PokeReturnValue:
-    from service_risk.closed_loop import weekly
+    from service_risk.closed_loop import documents
     from service_risk.db import connect
 
     monday = monday_of(interview_on, dag_run)
     with connect("warehouse", duty="closed_loop") as conn:
-        published = weekly.is_published(conn, monday)
+        published = documents.is_published_before(conn, monday)
     print(f"the week before {monday} is {'published' if published else 'not published yet'}")
     return PokeReturnValue(is_done=published, xcom_value=str(monday))
 

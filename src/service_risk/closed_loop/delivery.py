@@ -15,7 +15,8 @@ run without a second message:
   so it is retried.
 
 The Monday lists (service_risk.closed_loop.weekly: each city's interview list, the province's
-supervision summary) go through the same outbox to their leaders, by e-mail.
+supervision summary) and the monthly training plans (service_risk.closed_loop.training) go through
+the same outbox to their leaders, by e-mail.
 
 Failures are retried with exponential backoff up to `SR_DELIVERY_MAX_ATTEMPTS`; then the row is
 `failed` and the data engineers get one alert for all rows that need a person. One sender runs at a
@@ -38,8 +39,8 @@ from email.utils import formatdate
 import httpx
 from psycopg.rows import dict_row
 
+from service_risk.closed_loop import documents, tokens, training, weekly
 from service_risk.closed_loop import sheet as sheets_module
-from service_risk.closed_loop import tokens, weekly
 from service_risk.db import connect
 from service_risk.quality import notification
 
@@ -48,6 +49,8 @@ ROLES = ("leader_in_charge", "department_head")
 MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 LOCK_KEY = 14_0001  # pg_advisory_lock key of the sender
+# The documents mailed besides the sheets, by purpose: the module that composes each.
+DOCUMENTS = {purpose: module for module in (weekly, training) for purpose in module.PURPOSES}
 
 
 def client_message_id(sheet_id: str, staff_id: str, channel: str, purpose: str = "sheet") -> str:
@@ -263,14 +266,14 @@ def sms_text(sheet: dict, purpose: str = "sheet") -> str:
 
 
 def compose_email(sheet: dict, row: dict) -> EmailMessage:
-    """The sheet, its reminder or a weekly list (service_risk.closed_loop.weekly) as an e-mail."""
+    """The sheet, its reminder or another document (DOCUMENTS) as an e-mail."""
     message = EmailMessage()
     message["From"] = os.environ.get("SMTP_FROM", "service-risk@service-risk.invalid")
     message["To"] = row["address"]
     message["Message-ID"] = message_id(row["client_message_id"])
     message["Date"] = formatdate(localtime=True)
-    if row["purpose"] in weekly.PURPOSES:
-        weekly.fill_email(message, sheet)  # its own subject
+    if row["purpose"] in DOCUMENTS:
+        DOCUMENTS[row["purpose"]].fill_email(message, sheet)  # its own subject
         return message
     reminder = row["purpose"] == "reminder"
     message["Subject"] = (
@@ -474,10 +477,10 @@ def deliver(
         while True:
             rows = _due_rows(conn, channels)
             if rows:
-                lists = {row["sheet_id"] for row in rows if row["purpose"] in weekly.PURPOSES}
+                lists = {row["sheet_id"] for row in rows if row["purpose"] in DOCUMENTS}
                 sheets = {
                     **_sheets(conn, {row["sheet_id"] for row in rows} - lists),
-                    **weekly.headings(conn, lists),
+                    **documents.headings(conn, lists),
                 }
                 for row in rows:
                     _try(conn, row, sheets[row["sheet_id"]], gateway, report)

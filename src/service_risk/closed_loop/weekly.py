@@ -1,14 +1,14 @@
 """The Monday mails of the closed loop: each city company's weekly interview list (每周约谈清单) to its
 leaders, and the province supervision summary (省公司督办周报) to the province's leaders. Both are
 built by dbt (published.weekly_interview, published.city_supervision_weekly); this renders them as
-one A4 page (HTML, printed to PDF like the risk sheets) and names the outbox rows that carry them
-(service_risk.closed_loop.delivery: e-mail, exactly once per list and recipient)."""
+one A4 page and names the outbox rows that carry them (service_risk.closed_loop.documents)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from email.message import EmailMessage
 
+from service_risk.closed_loop import documents
 from service_risk.closed_loop import sheet as sheets_module
 from service_risk.db import connect
 from service_risk.published_labels import risk_model_context
@@ -17,21 +17,6 @@ INTERVIEW = "interview"
 SUPERVISION = "supervision"
 PURPOSES = (INTERVIEW, SUPERVISION)
 TITLES = {INTERVIEW: "每周约谈清单", SUPERVISION: "省公司督办周报"}
-
-
-def parse_document_id(sheet_id: str) -> tuple[str, str, dt.date]:
-    """(purpose, org code, Monday) of a list's outbox sheet id, `<purpose>:<org_code>:<Monday>` (enqueue)."""
-    purpose, org_code, day = sheet_id.split(":")
-    return purpose, org_code, dt.date.fromisoformat(day)
-
-
-def is_published(conn, interview_on: dt.date) -> bool:
-    """Whether the week before `interview_on` (a Monday) is published: its Sunday passed the gate
-    (before the first publication there is no published table)."""
-    if not conn.execute("select to_regclass('published.unit_risk_daily') is not null").fetchone()[0]:
-        return False
-    published_through = conn.execute("select max(risk_date) from published.unit_risk_daily").fetchone()[0]
-    return published_through is not None and published_through >= interview_on - dt.timedelta(days=1)
 
 
 def enqueue(conn, interview_on: dt.date) -> int:
@@ -129,7 +114,7 @@ def _supervision_context(conn, province_code: str, interview_on: dt.date) -> dic
 
 
 def context(conn, sheet_id: str) -> dict:
-    purpose, org_code, interview_on = parse_document_id(sheet_id)
+    purpose, org_code, interview_on = documents.parse_document_id(sheet_id)
     builder = _interview_context if purpose == INTERVIEW else _supervision_context
     model = risk_model_context(conn)
     return {
@@ -152,33 +137,7 @@ def render_html(sheet_id: str) -> str:
     return sheets_module.template(f"{data['purpose']}_list.html.j2").render(**data)
 
 
-def headings(conn, sheet_ids: set[str]) -> dict[str, dict]:
-    """What the outbox needs of each list before composing it: purpose, Monday and the unit's name."""
-    documents = {}
-    for sheet_id in sheet_ids:
-        purpose, org_code, interview_on = parse_document_id(sheet_id)
-        [(unit_name,)] = conn.execute(
-            "select org_name from published.org_unit where org_code = %s", (org_code,)
-        )
-        documents[sheet_id] = {
-            "sheet_id": sheet_id,
-            "purpose": purpose,
-            "interview_on": interview_on,
-            "unit_name": unit_name,
-        }
-    return documents
-
-
 def fill_email(message: EmailMessage, document: dict) -> None:
-    """Subject, a short text, the list as HTML and as a PDF attachment."""
-    title, unit_name = TITLES[document["purpose"]], document["unit_name"]
-    monday = document["interview_on"]
-    html, pdf = sheets_module.rendered(document["sheet_id"], render_html)
-    message["Subject"] = f"{title}｜{unit_name}｜{monday}"
-    message.set_content(
-        f"{unit_name}：{monday - dt.timedelta(days=7)} 至 {monday - dt.timedelta(days=1)} 的{title}见附件（PDF）。"
-    )
-    message.add_alternative(html, subtype="html")
-    message.add_attachment(
-        pdf.read_bytes(), maintype="application", subtype="pdf", filename=f"{title}_{unit_name}_{monday}.pdf"
-    )
+    title, unit_name, monday = TITLES[document["purpose"]], document["unit_name"], document["day"]
+    text = f"{unit_name}：{monday - dt.timedelta(days=7)} 至 {monday - dt.timedelta(days=1)} 的{title}见附件（PDF）。"
+    documents.attach(message, document, title, text, render_html)
