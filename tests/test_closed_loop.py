@@ -220,6 +220,62 @@ def test_weekly_interview_list_follows_the_rule(answered):
     )
 
 
+def month_after(day: dt.date) -> dt.date:
+    """The 1st of the month after the day's."""
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def test_training_plans_follow_the_rules_on_the_simulated_province(answered):
+    """滴灌式培训 walked in Python over the risk rows: on the 1st, every station and county company with
+    more than 7 red days in the month before (a whole month held); its weak indicators are at most 3
+    whose mean score over the 3 months before the plan is furthest above the province's mean on the
+    same days (ties in catalogue order), above it only."""
+    days = query(
+        "select org_code, risk_date, risk_code from marts.fct_unit_risk_daily"
+        " where org_level in ('station', 'county')"
+    )
+    last_day = max(day for _, day, _ in days)
+    red_days: dict[tuple[str, dt.date], int] = {}
+    for org_code, day, code in days:
+        if code == "red":
+            red_days[org_code, month_after(day)] = red_days.get((org_code, month_after(day)), 0) + 1
+    expected = {
+        key for key, count in red_days.items() if count > 7 and key[1] - dt.timedelta(days=1) <= last_day
+    }
+    plans = set(query("select org_code, plan_on from marts.fct_training_plan_unit"))
+    assert plans == expected and plans, "no unit with more than 7 red days in a month to test the rule"
+
+    scores: dict[str, dict[tuple[dt.date, str], Decimal]] = {}
+    for org_code, day, indicator, score in query(
+        "select org_code, risk_date, indicator_code, indicator_score from marts.fct_unit_indicator_daily"
+        " where org_code = any(%s) or org_level = 'province'",
+        ([org_code for org_code, _ in plans],),
+    ):
+        scores.setdefault(org_code, {})[day, indicator] = score
+    [province] = [org for org in scores if org not in {org_code for org_code, _ in plans}]
+    expected_weak = set()
+    for org_code, plan_on in plans:
+        months = plan_on.year * 12 + plan_on.month - 1 - 3  # the 3 whole months before the plan
+        history_from = dt.date(months // 12, months % 12 + 1, 1)
+        gaps: dict[str, list[Decimal]] = {}
+        for (day, indicator), score in scores[org_code].items():
+            if history_from <= day < plan_on:
+                gaps.setdefault(indicator, []).append(score - scores[province][day, indicator])
+        means = {indicator: sum(values) / len(values) for indicator, values in gaps.items()}
+        ranked = sorted(
+            (indicator for indicator in means if means[indicator] > 0), key=lambda i: (-means[i], i)
+        )
+        expected_weak |= {
+            (f"{org_code}:{plan_on}", indicator, rank) for rank, indicator in enumerate(ranked[:3], 1)
+        }
+    built = set(
+        query("select training_plan_id, indicator_code, weak_rank from marts.fct_training_weak_indicator")
+    )
+    assert built == expected_weak
+    # the staff pushed courses are named by id in the marts only; what BI reads has counts
+    assert query("select count(*) from marts.fct_training_assignment where staff_id is not null")[0][0] > 0
+
+
 def one_decimal(value: float | None) -> Decimal | None:
     """PostgreSQL's round(x, 1): half away from zero."""
     return None if value is None else Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
@@ -657,6 +713,51 @@ def test_monday_lists_reach_city_and_province_leaders_once(outbox, dag_runner):
     assert statuses() == {"sent": len(city_leaders) + len(province_leaders)}
 
 
+def test_first_of_month_training_plans_reach_each_units_leader_once(outbox, dag_runner):
+    """send_training_plans as Airflow runs it, for the 1st and again from the 15th (which sends the
+    1st's plans): each unit on the plan mails it to its 分管领导 once, with its weak indicators, the
+    courses and their learners, the PDF and the completion form's link."""
+    _, sink = outbox
+    [(plan_on,)] = query("select max(plan_on) from published.training_plan")
+    assert plan_on is not None and plan_on.day == 1, "no published training plan"
+    moment = dt.datetime.now(dt.UTC).replace(microsecond=0)  # a run of its own, whatever ran before
+    for run, conf in enumerate(
+        ({"plan_on": str(plan_on)}, {"plan_on": str(plan_on + dt.timedelta(days=14))})
+    ):
+        result = dag_runner("send_training_plans", (moment + dt.timedelta(minutes=run)).isoformat(), conf)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    leaders = query(
+        "select plans.training_plan_id, plans.org_name, contacts.staff_id from"
+        " (select distinct training_plan_id, org_code, org_name from published.training_plan where plan_on = %s)"
+        " as plans inner join staging.stg_marketing__unit_contacts as contacts"
+        "   on contacts.org_code = plans.org_code and contacts.contact_role = 'leader_in_charge'",
+        (plan_on,),
+    )
+    mails = [m for _, m in sink.messages if str(m["Subject"]).startswith("滴灌式培训计划｜")]
+    assert len(mails) == len(leaders) > 0
+    assert len({m["Message-ID"] for m in mails}) == len(leaders)
+    for plan_id, org_name, _ in leaders:
+        [mail, *_] = [m for m in mails if f"｜{org_name}｜" in str(m["Subject"])]
+        html = mail.get_body(("html",)).get_content()
+        for label, courses in query(
+            "select indicator_label, course_titles_zh from published.training_plan where training_plan_id = %s",
+            (plan_id,),
+        ):
+            assert label in html and all(title in html for title in (courses or "").split("；"))
+        learners = query(
+            "select distinct staff.staff_name from published.training_assignment as assignments"
+            " inner join staging.stg_marketing__staff_notification_addresses as staff using (staff_id)"
+            " where assignments.training_plan_id = %s",
+            (plan_id,),
+        )
+        assert all(name in html for (name,) in learners)
+        assert "/training/" in mail.get_body(("plain",)).get_content()
+        [attachment] = list(mail.iter_attachments())
+        assert attachment.get_content_type() == "application/pdf"
+        assert attachment.get_content().startswith(b"%PDF")
+    assert statuses() == {"sent": len(leaders)}
+
+
 # --- The feedback form, in a real browser --------------------------------------------------------
 
 
@@ -779,6 +880,50 @@ def test_feedback_form_in_a_real_browser(feedback_form):
     )
     assert forged.status_code == 403
     assert len(query("select 1 from ops.episode_feedback where episode_id = %s", (episode_id,))) == 2
+
+
+def test_training_completion_form_in_a_real_browser(feedback_form):
+    """The plan's link opens the completion form: ticking a course records it (who recorded it stays
+    in ops), the form shows it at once, and after the next build and publication the board's plan
+    counts it; a link of the feedback form does not open it."""
+    from service_risk.closed_loop import tokens
+    from tests.offline import intranet_browser
+
+    plan_id, assignment_id, indicator, course = query(
+        "select training_plan_id, assignment_id, indicator_code, course_title_zh from published.training_assignment"
+        " where staff_id is not null order by plan_on desc, training_plan_id, staff_rank, assignment_id limit 1"
+    )[0]
+    with connect("warehouse") as conn:
+        conn.execute("truncate ops.training_completion")
+    completed = "select completed_count from published.training_plan where training_plan_id = %s"
+    assert {count for (count,) in query(completed, (plan_id,))} == {0}
+    link = f"{feedback_form}/training/{tokens.training_plan_token(plan_id)}"
+    done_on = query("select least(current_date, plan_on + 9) from published.training_assignment limit 1")[0][
+        0
+    ]
+    with intranet_browser("training_form") as (page, _):
+        assert page.goto(link).status == 200
+        assert course in page.content()
+        page.check(f"input[name=completed][value='{assignment_id}']")
+        page.fill(f"input[name='completed_on:{assignment_id}']", done_on.isoformat())
+        page.fill("#recorded_by", "赵六")
+        page.click("button[type=submit]")
+        page.wait_for_selector(".saved")
+        assert page.is_checked(f"input[name=completed][value='{assignment_id}']")
+        page.screenshot(path=str(ROOT / "artifacts" / "training_form.png"), full_page=True)
+        # the feedback form's link is not a training link
+        episode_token = tokens.episode_token(plan_id)
+        assert page.goto(f"{feedback_form}/training/{episode_token}").status == 403
+    assert query(
+        "select assignment_id, is_completed, completed_on, recorded_by from ops.training_completion"
+    ) == [(assignment_id, True, done_on, "赵六")]
+    run_dbt("build", "--select", "stg_closed_loop__training_completions+", "--exclude", "tag:publication")
+    publish_latest_day()
+    assert query(
+        "select is_completed, completed_on from published.training_assignment where assignment_id = %s",
+        (assignment_id,),
+    ) == [(1, done_on)]
+    assert query(completed + " and indicator_code = %s", (plan_id, indicator)) == [(1,)]
 
 
 def test_tracking_dashboard_datasets_run_on_the_published_tables(published_sheets):

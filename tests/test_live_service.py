@@ -37,7 +37,7 @@ from tests.superset_fixtures import free_port
 FACT_TABLES = [t for t in SOURCE_TABLES if t.system != "marketing"]
 # Who a failed run or a delivery needing a person is mailed to (scripts/env.sh).
 DATA_ENGINEERS = {a.strip() for a in os.environ.get("DATA_ENGINEER_EMAILS", "").split(",") if a.strip()}
-DAG_IDS = ("extract_sources", "daily_risk", "send_risk_sheets", "send_weekly_lists")
+DAG_IDS = ("extract_sources", "daily_risk", "send_risk_sheets", "send_weekly_lists", "send_training_plans")
 EXTRACT_CRON = "*/2 * * * *"
 DAILY_RISK_CRON = "*/6 * * * *"
 SOAK_TIMEOUT = 40 * 60
@@ -205,8 +205,10 @@ def soak():
         "SR_DAILY_RISK_CRON": DAILY_RISK_CRON,
         "SR_SIMULATOR_TICK_SECONDS": "5",
         "SR_TASK_RETRY_DELAY_SECONDS": "15",
-        # On a Monday the scheduler runs the week's lists at once; they wait for the backfill's publication.
+        # On a Monday the scheduler runs the week's lists at once (early in a month, the month's training
+        # plans); they wait for the backfill's publication.
         "SR_WEEKLY_LISTS_POKE_SECONDS": "20",
+        "SR_TRAINING_PLANS_POKE_SECONDS": "20",
         # The simulator backdates its duplicate rows by up to 60 minutes: the source's "longest
         # transaction", which the extraction's overlap must exceed.
         "SR_EXTRACT_LAG_MINUTES": "90",
@@ -274,11 +276,11 @@ def soak():
         SOAK["manual_extract"] = extract.stdout + extract.stderr
         assert extract.returncode == 0, SOAK["manual_extract"][-3000:]
         # The daily run that extraction triggered publishes before the snapshot and the full refresh,
-        # and the sheets it published are sent (on a Monday the week's lists too). Up to two builds: the
-        # faulted one, still running when extraction ended, then the one with its rows; later runs find
-        # no work and skip in seconds.
+        # and the sheets it published are sent (on a Monday the week's lists too, early in a month its
+        # training plans). Up to two builds: the faulted one, still running when extraction ended, then
+        # the one with its rows; later runs find no work and skip in seconds.
         settle_deadline = time.monotonic() + SETTLE_TIMEOUT
-        for dag_id in ("daily_risk", "send_risk_sheets", "send_weekly_lists"):
+        for dag_id in DAG_IDS[1:]:
             while any(run["state"] in ("queued", "running") for run in dag_runs(api, dag_id)):
                 assert time.monotonic() < settle_deadline, (
                     f"{dag_id} never went idle after the last extraction"
