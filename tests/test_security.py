@@ -133,6 +133,9 @@ def test_bi_reader_reads_published_and_nothing_raw(warehouse, bi_reader):  # noq
     assert denied(bi_reader, "select private.pii_hash_salt()")
     assert denied(bi_reader, "create table published.bi_was_here (x int)")
     assert denied(bi_reader, "delete from published.unit_risk_daily")
+    # who is pushed which training course (staff ids) is the closed loop's; BI has the counts
+    assert not denied(bi_reader, "select 1 from published.training_plan limit 1")
+    assert denied(bi_reader, "select 1 from published.training_assignment limit 1")
 
 
 def test_loader_reads_the_sources_and_writes_only_landing_and_extraction_bookkeeping(warehouse):  # noqa: F811
@@ -171,8 +174,12 @@ def test_closed_loop_reads_what_sheets_show_and_writes_only_its_outbox_and_answe
         assert len(conn.execute("select * from staging.stg_closed_loop__parameters").fetchall()) == 1
         assert not denied(conn, "update ops.sheet_delivery set attempts = attempts")
         assert conn.execute("select count(*) from ops.episode_feedback").fetchone()[0] >= 0
+        assert conn.execute("select count(*) from published.training_assignment").fetchone()[0] >= 0
+        assert conn.execute("select count(*) from ops.training_completion").fetchone()[0] >= 0
         for statement in (
             f"select 1 from {landing_table('staff')} limit 1",
+            "update ops.training_completion set is_completed = is_completed",
+            "delete from ops.training_completion",
             "select 1 from staging.stg_marketing__staff_members limit 1",
             "select 1 from intermediate.int_station_indicator_daily limit 1",
             "select 1 from marts.dim_org_unit limit 1",
