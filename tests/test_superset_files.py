@@ -3,6 +3,8 @@ and that every name one file uses exists in the other (the lead's bundle may cha
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
@@ -107,3 +109,29 @@ def test_each_login_gets_its_own_password_in_an_owner_only_file(tmp_path):
     assert rotated != first["province"] and load_passwords(path)["province"] == rotated
     assert load_passwords(path)["city_3301"] == first["city_3301"]
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_dashboards_and_charts_name_what_the_bundle_has():
+    """Every chart a dashboard places, every dataset and column a native filter targets, and every
+    saved metric and column a chart reads exist in the bundle (a new dashboard is checked on its own)."""
+    datasets = bundle_configs("datasets")
+    charts = bundle_configs("charts")
+    columns = {uuid: {c["column_name"] for c in config["columns"]} for uuid, config in datasets.items()}
+    metrics = {uuid: {m["metric_name"] for m in config["metrics"]} for uuid, config in datasets.items()}
+    for dashboard in bundle_configs("dashboards").values():
+        placed = [
+            item["meta"]["uuid"]
+            for item in dashboard["position"].values()
+            if isinstance(item, dict) and item.get("type") == "CHART"
+        ]
+        assert placed and set(placed) <= set(charts), dashboard["slug"]
+        for native_filter in dashboard["metadata"]["native_filter_configuration"]:
+            for target in native_filter["targets"]:
+                assert target["column"]["name"] in columns[target["datasetUuid"]], native_filter["name"]
+    for chart in charts.values():
+        params, dataset = chart["params"], chart["dataset_uuid"]
+        used_metrics = [params.get("metric"), *params.get("metrics", [])]
+        assert {m for m in used_metrics if isinstance(m, str)} <= metrics[dataset], chart["slice_name"]
+        used_columns = [params.get("x_axis"), *params.get("groupby", []), *params.get("all_columns", [])]
+        used_columns += [json.loads(order)[0] for order in params.get("order_by_cols", [])]
+        assert {c for c in used_columns if isinstance(c, str)} <= columns[dataset], chart["slice_name"]
