@@ -1,7 +1,9 @@
 -- Targeted training (滴灌式培训), the units: on the 1st of each month, every station and county company
--- with more than `training_red_days` red days in the month before. Months the warehouse holds whole
--- only. With how many days the unit has in the `training_history_months` months before the plan (a
--- unit with less history is compared on the days it has).
+-- with more than `training_red_days` red days in the month before, once the warehouse holds that
+-- month's last day. A first month the history starts in the middle of counts the days it has (more
+-- than 7 there are more than 7 in the month). With how many days the unit has in the
+-- `training_history_months` months before the plan (a unit with less history is compared on the days
+-- it has).
 with
 
 parameters as (
