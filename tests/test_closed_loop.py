@@ -276,6 +276,58 @@ def test_training_plans_follow_the_rules_on_the_simulated_province(answered):
     assert query("select count(*) from marts.fct_training_assignment where staff_id is not null")[0][0] > 0
 
 
+def test_satisfaction_follows_the_rule_on_the_simulated_province(answered):
+    """满意率 counted again in Python from the surveys and their orders: per unit and month of the
+    survey, satisfied or basically satisfied over the surveys that reached the customer, of orders
+    that are not cancelled, at the order's station and every unit above it; the change since the
+    month of a station's first episode in points."""
+    ancestors = {
+        station: {station, county, city, province}
+        for station, county, city, province in query(
+            "select org_code, county_code, city_code, province_code from marts.dim_org_unit"
+            " where org_level = 'station'"
+        )
+    }
+    counts: dict[tuple[str, dt.date], list[int]] = {}
+    for station, survey_time, result in query(
+        "select orders.station_code, surveys.survey_time, surveys.survey_result"
+        " from staging.stg_appeals__callback_surveys as surveys"
+        " inner join intermediate.int_work_order_facts as orders on orders.order_no = surveys.order_no"
+        " where orders.order_status <> 'cancelled' and surveys.survey_result <> 'unreachable'"
+    ):
+        for unit in ancestors.get(station, ()):
+            count = counts.setdefault((unit, survey_time.date().replace(day=1)), [0, 0])
+            count[0] += 1
+            count[1] += result in ("satisfied", "basically_satisfied")
+    built = {
+        (org_code, month): [reached, satisfied]
+        for org_code, month, reached, satisfied in query(
+            "select org_code, month_from, surveys_reached, surveys_satisfied from marts.fct_unit_satisfaction_monthly"
+        )
+    }
+    assert built == counts and len(built) > 100
+    first_episode = {
+        unit: opened_on.replace(day=1)
+        for unit, opened_on in query(
+            "select station_code, min(opened_on) from marts.fct_risk_episode group by 1"
+        )
+    }
+    for org_code, month, change in query(
+        "select org_code, month_from, satisfaction_change_since_first_episode_pp"
+        " from marts.fct_unit_satisfaction_monthly where org_code = any(%s)",
+        (list(first_episode),),
+    ):
+        start = first_episode[org_code]
+        if month < start or (org_code, start) not in counts:
+            assert change is None
+            continue
+        rate = lambda key: Decimal(counts[key][1]) / counts[key][0]  # noqa: E731
+        expected = (100 * (rate((org_code, month)) - rate((org_code, start)))).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
+        assert change == expected, (org_code, month)
+
+
 def one_decimal(value: float | None) -> Decimal | None:
     """PostgreSQL's round(x, 1): half away from zero."""
     return None if value is None else Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
