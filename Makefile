@@ -7,6 +7,9 @@ DAYS ?= 90
 SCALE ?= 1
 SEED ?= 42
 DIRTY_RATE ?= 0.002
+# The day the closed loop goes live in the simulated province (trained stations recover from then on);
+# empty: never. The long demo: make demo DAYS=400 LOOP_START=<a date about 90 days before yesterday>.
+LOOP_START ?=
 
 .PHONY: help envs setup demo simulate simulator-up closed-loop-up sheets extract risk superset-setup superset-up airflow-up stop test lint bench bench-publish bench-daily-risk bench-charts lock clean
 
@@ -27,7 +30,8 @@ setup: envs  ## + the demo's databases, Airflow and Superset metadata
 demo: setup simulate simulator-up closed-loop-up extract risk sheets superset-up airflow-up
 
 simulate:
-	$(ENV) service-risk simulate --days $(DAYS) --with-warm-up --scale $(SCALE) --seed $(SEED) --dirty-rate $(DIRTY_RATE)
+	$(ENV) service-risk simulate --days $(DAYS) --with-warm-up --scale $(SCALE) --seed $(SEED) --dirty-rate $(DIRTY_RATE) \
+		$(if $(LOOP_START),--loop-start $(LOOP_START))
 
 simulator-up:  ## keep the sources changing on the wall clock (live simulator; make stop ends it)
 	$(ENV) scripts/simulator_up.sh

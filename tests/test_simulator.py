@@ -15,11 +15,13 @@ import pytest
 
 from service_risk.db import connect
 from service_risk.simulator import run_live, simulate
+from service_risk.simulator.behaviour import Behaviour
 from service_risk.simulator.clock import day_start
 from service_risk.simulator.dirty import KINDS
 from service_risk.simulator.fake import MOBILE_PATTERN
 from service_risk.simulator.geography import CITIES
 from service_risk.simulator.hierarchy import build_world
+from service_risk.simulator.profile import DEFAULT_PROFILE
 from service_risk.simulator.schema import ENUMERATIONS, EVENT_TIMES, FACT_TABLES, MASTER_TABLES, TABLES
 
 END = dt.date(2024, 7, 31)
@@ -107,6 +109,45 @@ def test_small_scale_keeps_every_city_and_county_station():
     world = build_world(42, 0.01, day_start(END))
     levels = Counter(world.tables["org_unit"]["org_level"].tolist())
     assert levels["city"] == 16 and levels["county"] == 16 and levels["station"] == 16
+
+
+def test_training_from_the_loop_start_makes_a_trouble_spell_milder():
+    """With a loop start, a station trained on a 1st (its spell held its plateau on at least
+    `plateau_days` days of the month before) has the rest of that spell `severity_factor` as
+    severe; before the loop start, and for stations never trained, nothing changes."""
+    world = build_world(42, 0.2, day_start(END))
+    loop_start = dt.date(2026, 3, 1)
+    untouched = Behaviour(world, 42, DEFAULT_PROFILE)
+    trained = Behaviour(world, 42, DEFAULT_PROFILE, loop_start)
+    training, ramp_share = DEFAULT_PROFILE.training, DEFAULT_PROFILE.trouble.ramp_share
+    epoch = dt.date(1970, 1, 1)
+    milder_days = 0
+    for offset in range(-40, 200):
+        date = loop_start + dt.timedelta(days=offset)
+        day = (date - epoch).days
+        before, after = untouched.conditions(day), trained.conditions(day)
+        for station in range(world.n_stations):
+            old = before.equipment[station] + before.staffing[station]
+            new = after.equipment[station] + after.staffing[station]
+            if date < loop_start or old == 0:
+                assert new == old
+                continue
+            current = (untouched.episode_start[station] <= day + 0.5).sum() - 1
+            start = untouched.episode_start[station, current]
+            length = untouched.episode_length[station, current]
+            plateau_from, plateau_to = start + ramp_share * length, start + (1 - ramp_share) * length
+            was_trained, first = False, date.replace(day=1)
+            while first >= loop_start:  # every 1st since the loop start, back from this month's
+                month_before = (first - dt.timedelta(days=1)).replace(day=1)
+                held = min(plateau_to, (first - epoch).days) - max(plateau_from, (month_before - epoch).days)
+                was_trained |= start < (first - epoch).days and held >= training.plateau_days
+                first = month_before
+            assert new == pytest.approx(old * (training.severity_factor if was_trained else 1.0)), (
+                station,
+                date,
+            )
+            milder_days += was_trained
+    assert milder_days > 100  # the effect happens, on station-days of trained spells
 
 
 # ------------------------------------------------------------------------- small run

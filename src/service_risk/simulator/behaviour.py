@@ -3,9 +3,12 @@
 Station trouble is a renewal process on the absolute calendar (anchored on
 2000-01-01): each station alternates healthy spells and episodes of ageing
 equipment and/or staff shortage that ramp up over days, last weeks and fade
-out. Storms hit a city or a few of its counties. Everything is a function of
-(seed, station position, date), never of the simulated range or scale, so the
-batch and live mode, and runs of different lengths, agree on every day.
+out. Storms hit a city or a few of its counties. From a run's loop start (the
+closed loop going live), a station trained on the 1st of a month after a month
+of full trouble has the rest of that spell less severe (TrainingProfile).
+Everything is a function of (seed, loop start, station position, date), never of
+the simulated range or scale, so the batch and live mode, and runs of different
+lengths, agree on every day.
 """
 
 from __future__ import annotations
@@ -39,8 +42,11 @@ class DayConditions:
 
 
 class Behaviour:
-    def __init__(self, world: World, seed: int, profile: SimulationProfile):
+    def __init__(
+        self, world: World, seed: int, profile: SimulationProfile, loop_start: dt.date | None = None
+    ):
         self.world, self.seed, self.profile = world, seed, profile
+        self.loop_start = None if loop_start is None else (loop_start - dt.date(1970, 1, 1)).days
         trouble = profile.trouble
         n_stations = world.n_stations
         shape = (n_stations, EPISODES_PER_STATION)
@@ -73,6 +79,7 @@ class Behaviour:
         ramp = np.clip(np.minimum(phase, 1.0 - phase) / ramp_share, 0.0, 1.0)
         ramp[(phase < 0) | (phase >= 1)] = 0.0
         date = dt.date(1970, 1, 1) + dt.timedelta(days=day)
+        ramp = ramp * self._training_factor(date, start, length)
         orders = self.profile.orders
         distance = (date.timetuple().tm_yday - orders.summer_peak_day_of_year) / orders.summer_peak_width_days
         return DayConditions(
@@ -85,6 +92,27 @@ class Behaviour:
             weekend=date.weekday() >= 5,
         )
 
+    def _training_factor(self, date: dt.date, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+        """[S] severity factor of the current spell: `severity_factor` once the station was trained
+        during it (on a 1st from the loop start, after a month with `plateau_days` of its plateau)."""
+        training = self.profile.training
+        factor = np.ones(self.world.n_stations)
+        if self.loop_start is None:
+            return factor
+        ramp_share = self.profile.trouble.ramp_share
+        plateau_from, plateau_to = start + ramp_share * length, start + (1.0 - ramp_share) * length
+        month = date.year * 12 + date.month - 1
+        trained = np.zeros(self.world.n_stations, dtype=bool)
+        for back in range(training.months_back):
+            first = _day_number(month - back)
+            if first < self.loop_start:
+                break
+            month_before = _day_number(month - back - 1)
+            plateau_days = np.minimum(plateau_to, first) - np.maximum(plateau_from, month_before)
+            trained |= (start < first) & (plateau_days >= training.plateau_days)
+        factor[trained] = training.severity_factor
+        return factor
+
     def _storm_factor(self, day: int) -> np.ndarray:
         storms = self.profile.storms
         factor = np.ones(self.world.n_stations)
@@ -95,6 +123,11 @@ class Behaviour:
                     hit &= np.isin(self.world.station_county_in_city, counties)
                 factor[hit] += (intensity - 1.0) * storms.decay**age
         return factor
+
+
+def _day_number(month: int) -> int:
+    """Days since 1970-01-01 of the 1st of a month counted as year * 12 + month - 1."""
+    return (dt.date(month // 12, month % 12 + 1, 1) - dt.date(1970, 1, 1)).days
 
 
 def _storms_starting(seed: int, day: int, storms) -> list[tuple[int, np.ndarray | None, float]]:

@@ -33,6 +33,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = one province, ~1,300 stations")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--dirty-rate", type=float, default=0.002, help="share of fact rows made dirty")
+    parser.add_argument(
+        "--loop-start",
+        type=dt.date.fromisoformat,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the closed loop goes live: from then on trained stations recover (default: never)",
+    )
     parser.add_argument("--live", action="store_true", help="keep simulating in near real time")
     parser.add_argument("--tick-seconds", type=float, default=5.0, help="live: real seconds per tick")
     parser.add_argument("--speed", type=float, default=60.0, help="live: simulated seconds per real second")
@@ -73,6 +80,7 @@ def handle(args: argparse.Namespace) -> int:
             seed=args.seed,
             dirty_rate=args.dirty_rate,
             progress=progress,
+            loop_start=args.loop_start,
         )
         print(summary.format())
     if args.live:

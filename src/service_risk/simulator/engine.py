@@ -66,7 +66,7 @@ class SimulationSummary:
 
 @dataclass
 class Simulation:
-    """Everything the generators need, rebuilt identically from (seed, scale, first day)."""
+    """Everything the generators need, rebuilt identically from (seed, scale, first day, loop start)."""
 
     seed: int
     scale: float
@@ -74,12 +74,20 @@ class Simulation:
     profile: SimulationProfile
     world: World
     generator: ActivityGenerator
+    loop_start: dt.date | None = None
 
     @classmethod
-    def create(cls, seed: int, scale: float, first_day: dt.date, profile: SimulationProfile) -> Simulation:
+    def create(
+        cls,
+        seed: int,
+        scale: float,
+        first_day: dt.date,
+        profile: SimulationProfile,
+        loop_start: dt.date | None = None,
+    ) -> Simulation:
         world = build_world(seed, scale, day_start(first_day), profile.hierarchy)
-        generator = ActivityGenerator(world, Behaviour(world, seed, profile), profile)
-        return cls(seed, scale, first_day, profile, world, generator)
+        generator = ActivityGenerator(world, Behaviour(world, seed, profile, loop_start), profile)
+        return cls(seed, scale, first_day, profile, world, generator, loop_start)
 
     def interval_rngs(self, start: int) -> tuple[np.random.Generator, ...]:
         """Independent streams for the interval starting at `start`: its events, the choice
@@ -95,6 +103,7 @@ class Simulation:
             "seed": str(self.seed),
             "scale": repr(self.scale),
             "first_day": self.first_day.isoformat(),
+            "loop_start": self.loop_start.isoformat() if self.loop_start else "",
             "dirty_rate": repr(dirty_rate),
             "id_counters": json.dumps(ids.counters if ids else {}, sort_keys=True),
             "dirty_dealt": json.dumps(dirt.dealt, sort_keys=True),
@@ -174,8 +183,10 @@ def simulate(
     settings: Settings | None = None,
     progress: bool = False,
     profile: SimulationProfile = DEFAULT_PROFILE,
+    loop_start: dt.date | None = None,
 ) -> SimulationSummary:
-    """Fill the source databases with `days` days ending on `end_date` (now = its 23:59:59)."""
+    """Fill the source databases with `days` days ending on `end_date` (now = its 23:59:59). From
+    `loop_start` on, the closed loop's training makes trained stations' trouble milder (None: never)."""
     if days < 0 or not 0 < scale <= 8 or not 0 <= dirty_rate < 1:
         raise ValueError("need days >= 0, 0 < scale <= 8 and 0 <= dirty_rate < 1")
     started = time.perf_counter()
@@ -183,7 +194,7 @@ def simulate(
     end_date = end_date or default_end_date()
     first_day = end_date - dt.timedelta(days=max(days, 1) - 1)
     now = day_start(end_date) + DAY - 1
-    sim = Simulation.create(seed, scale, first_day, profile)
+    sim = Simulation.create(seed, scale, first_day, profile, loop_start)
     summary = SimulationSummary()
     dirt = DirtyInjector(now, sim.world.station_code)
     manifest: dict[str, list[tuple]] = {system: [] for system in SYSTEM_DATABASES}

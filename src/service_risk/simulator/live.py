@@ -75,7 +75,11 @@ class LiveSimulator:
             self.close()
             raise RuntimeError("no simulated data here: run `service-risk simulate` first") from exc
         self.sim = Simulation.create(
-            int(state["seed"]), float(state["scale"]), dt.date.fromisoformat(state["first_day"]), profile
+            int(state["seed"]),
+            float(state["scale"]),
+            dt.date.fromisoformat(state["first_day"]),
+            profile,
+            dt.date.fromisoformat(state["loop_start"]) if state.get("loop_start") else None,
         )
         self.dirty_rate = float(state["dirty_rate"]) if dirty_rate is None else dirty_rate
         self.clock = int(state["clock"])  # first simulated second not generated yet

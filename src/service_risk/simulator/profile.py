@@ -78,6 +78,19 @@ class TroubleProfile:
 
 
 @dataclass(frozen=True)
+class TrainingProfile:
+    """The closed loop's targeted training in the simulated province (only from a run's loop start):
+    a station whose trouble spell held its plateau (full severity: the days a station is red) on at
+    least `plateau_days` days of a month is trained on the 1st of the next; from then on the rest of
+    that spell is `severity_factor` as severe. The simulator does not read the warehouse: the plateau
+    stands in for the red days that put a station on the plan."""
+
+    plateau_days: int = 8
+    severity_factor: float = 0.6
+    months_back: int = 4  # spells last weeks: a training further back belongs to an earlier one
+
+
+@dataclass(frozen=True)
 class StormProfile:
     daily_probability_by_month: tuple[float, ...] = (
         0.03, 0.03, 0.04, 0.06, 0.10, 0.18, 0.28, 0.26, 0.12, 0.05, 0.03, 0.03,
@@ -241,6 +254,7 @@ class OutageProfile:
 class SimulationProfile:
     hierarchy: HierarchyProfile = field(default_factory=HierarchyProfile)
     trouble: TroubleProfile = field(default_factory=TroubleProfile)
+    training: TrainingProfile = field(default_factory=TrainingProfile)
     storms: StormProfile = field(default_factory=StormProfile)
     orders: OrderProfile = field(default_factory=OrderProfile)
     repairs: RepairProfile = field(default_factory=RepairProfile)
