@@ -136,7 +136,7 @@ def dataset_rows(client, dataset_id: int, columns: list[str]) -> list[dict]:
 
 def test_bundle_imports_twice_idempotently(superset, admin):
     first = snapshot(admin)
-    assert len(first["dashboards"]) == len(bundle_configs("dashboards")) == 9
+    assert len(first["dashboards"]) == len(bundle_configs("dashboards")) == 10
     assert len(QUALITY_DASHBOARDS) == 1 and len(QUALITY_DATASETS) == 4
     assert len(first["charts"]) == len(bundle_configs("charts"))
     assert len(first["datasets"]) == len(bundle_configs("datasets"))
