@@ -466,6 +466,11 @@ def test_real_browser_opens_every_dashboard_without_chart_errors(superset):
     assert open_dashboards(superset, ADMIN_USER, os.environ["SUPERSET_ADMIN_PASSWORD"]) == []
 
 
+def test_province_user_browser_sees_every_dashboard_without_errors(superset):
+    username = region_username(province_code())
+    assert open_dashboards(superset, username, password_of(username)) == []
+
+
 def test_city_user_browser_sees_dashboards_without_errors(superset, cities):
     username = region_username(cities[0][0])
     assert open_dashboards(superset, username, password_of(username), quality=False) == []
