@@ -24,6 +24,8 @@ select
     satisfaction.surveys_satisfied,
     satisfaction.satisfaction_rate,
     satisfaction.is_month_complete::integer as is_month_complete,
+    satisfaction.surveys_reached_year_before,
+    satisfaction.surveys_satisfied_year_before,
     satisfaction.satisfaction_rate_year_before,
     satisfaction.satisfaction_change_yoy_pp,
     satisfaction.first_episode_month,

@@ -80,6 +80,7 @@ select
         and (rates.month_from + interval '1 month')::date - 1 <= held.held_through
     ) as is_month_complete,
     year_before.surveys_reached as surveys_reached_year_before,
+    year_before.surveys_satisfied as surveys_satisfied_year_before,
     round(year_before.satisfaction_rate, 4) as satisfaction_rate_year_before,
     round(100 * (rates.satisfaction_rate - year_before.satisfaction_rate), 2) as satisfaction_change_yoy_pp,
     first_episodes.first_episode_month,
