@@ -188,7 +188,9 @@ def submit(
         if not values[name]
     ]
     errors += [
-        f"{name} 过长（最多 {limit} 字）" for name, limit in LIMITS.items() if len(values[name]) > limit
+        f"{name} 过长（最多 {limit} 字）"
+        for name, limit in LIMITS.items()
+        if len(values.get(name, "")) > limit
     ]
     recovery = None
     if expected_recovery_date:
