@@ -27,7 +27,9 @@ from service_risk.db import connect
 from service_risk.published_labels import risk_model_context
 
 CSRF_COOKIE = "feedback_csrf"
-LIMITS = {"cause": 2000, "measures": 4000, "responsible_person": 100, "recorded_by": 100}
+# Each form's fields and their longest answers.
+FEEDBACK_LIMITS = {"cause": 2000, "measures": 4000, "responsible_person": 100}
+TRAINING_LIMITS = {"recorded_by": 100}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
     "frame-ancestors 'none'",
@@ -86,10 +88,12 @@ def _cross_site() -> HTMLResponse:
     )
 
 
-def _csrf_page(request: Request, path: str, template: str, status: int = 200, **values) -> HTMLResponse:
+def _csrf_page(
+    request: Request, path: str, template: str, limits: dict, status: int = 200, **values
+) -> HTMLResponse:
     """A form page with its double-submit token (the cookie's, or a new one set for `path`)."""
     csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
-    response = _page(template, status, csrf=csrf, limits=LIMITS, today=dt.date.today(), **values)
+    response = _page(template, status, csrf=csrf, limits=limits, today=dt.date.today(), **values)
     response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", path=path)
     return response
 
@@ -131,6 +135,7 @@ def _form(
         request,
         "/feedback/",
         "feedback_form.html.j2",
+        FEEDBACK_LIMITS,
         status,
         episode=episode,
         token=token,
@@ -189,8 +194,8 @@ def submit(
     ]
     errors += [
         f"{name} 过长（最多 {limit} 字）"
-        for name, limit in LIMITS.items()
-        if len(values.get(name, "")) > limit
+        for name, limit in FEEDBACK_LIMITS.items()
+        if len(values[name]) > limit
     ]
     recovery = None
     if expected_recovery_date:
@@ -246,6 +251,7 @@ def _training_form(request: Request, token: str, plan: dict, status=200, errors=
         request,
         "/training/",
         "training_form.html.j2",
+        TRAINING_LIMITS,
         status,
         token=token,
         errors=list(errors),
@@ -298,8 +304,8 @@ async def submit_training(request: Request, token: str):
         "recorded_by": str(form.get("recorded_by", "")).strip(),
     }
     errors = [] if values["recorded_by"] else ["请填写登记人"]
-    if len(values["recorded_by"]) > LIMITS["recorded_by"]:
-        errors.append(f"登记人 过长（最多 {LIMITS['recorded_by']} 字）")
+    if len(values["recorded_by"]) > TRAINING_LIMITS["recorded_by"]:
+        errors.append(f"登记人 过长（最多 {TRAINING_LIMITS['recorded_by']} 字）")
     answers = []
     for assignment_id, item in listed.items():
         done, day = assignment_id in values["completed"], None
