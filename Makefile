@@ -10,13 +10,17 @@ DIRTY_RATE ?= 0.002
 # The day the closed loop goes live in the simulated province (trained stations recover from then on);
 # empty: never. The long demo: make demo DAYS=400 LOOP_START=<a date about 90 days before yesterday>.
 LOOP_START ?=
+# The day the warehouse's effect views count the loop live from (dbt var closed_loop_live_from): in
+# the demo, the simulated loop start. Processes this make starts (the scheduler's dbt runs) inherit it.
+export SR_CLOSED_LOOP_LIVE_FROM ?= $(LOOP_START)
 
-.PHONY: help envs setup demo simulate simulator-up closed-loop-up sheets extract risk superset-setup superset-up airflow-up stop test lint bench bench-publish bench-daily-risk bench-charts lock clean
+.PHONY: help envs setup demo simulate simulator-up closed-loop-up sheets extract risk superset-setup superset-up airflow-up stop test lint bench bench-publish bench-daily-risk bench-charts lock clean deploy-check
 
 help:
 	@echo "make demo   simulate $(DAYS) days (after the warm-up) at scale $(SCALE), extract through Airflow, serve the UI"
 	@echo "make test   the test suite (what CI runs)"
 	@echo "make stop   stop the services started by make demo"
+	@echo "make deploy-check   the production stack in docker/: build, run the pipeline on two Celery workers, stop one, tear down"
 
 envs:  ## virtual environments from the lock files, generated secrets
 	scripts/bootstrap.sh
@@ -77,6 +81,10 @@ bench-daily-risk:  ## daily_risk through Airflow (backfill, one day) against a p
 
 bench-charts:  ## p50/p95 of every chart's data query, cache off (Superset must be up)
 	$(ENV) python bench/bench_charts.py
+
+# A short history unless DAYS or SCALE are given.
+deploy-check:  ## docker/: build the images, run the stack and the pipeline through Celery workers, stop one mid-run, tear down (not part of make test)
+	DAYS=$(if $(filter file,$(origin DAYS)),3,$(DAYS)) SCALE=$(if $(filter file,$(origin SCALE)),0.05,$(SCALE)) docker/deploy_check.sh
 
 lock:  ## re-resolve the pinned environments
 	scripts/bootstrap.sh

@@ -83,6 +83,9 @@ export DATA_ENGINEER_EMAILS="${DATA_ENGINEER_EMAILS:-data-engineers@service-risk
 export SMS_GATEWAY_PORT="${SMS_GATEWAY_PORT:-8591}" SMS_GATEWAY_HOST="${SMS_GATEWAY_HOST:-127.0.0.1}"
 export SMS_GATEWAY_URL="${SMS_GATEWAY_URL:-http://127.0.0.1:$SMS_GATEWAY_PORT}"
 export SMS_GATEWAY_ACCOUNT="${SMS_GATEWAY_ACCOUNT:-service-risk}"
+# The day the closed loop went live (YYYY-MM-DD): the effect views compare before and after it, and
+# trained units with those the same rule picked before it (dbt var closed_loop_live_from).
+export SR_CLOSED_LOOP_LIVE_FROM="${SR_CLOSED_LOOP_LIVE_FROM:-}"
 # The feedback form (service_risk.closed_loop.feedback_app); its links are signed with
 # FEEDBACK_TOKEN_SECRET and reach the stations as FEEDBACK_BASE_URL/feedback/<token>.
 export FEEDBACK_PORT="${FEEDBACK_PORT:-8090}" FEEDBACK_HOST="${FEEDBACK_HOST:-127.0.0.1}"

@@ -1,6 +1,6 @@
 {{ config(indexes=[{'columns': ['training_weak_indicator_id'], 'unique': true}]) }}
--- The training's effect per trained unit and weak indicator next to comparable untrained units, with
--- the hierarchy's columns the filters and row-level security use.
+-- The training's effect per trained unit and weak indicator next to the units the same rule picked
+-- before the loop went live, with the hierarchy's columns the filters and row-level security use.
 select
     effect.training_weak_indicator_id,
     effect.plan_on,

@@ -66,35 +66,35 @@ red_shares as (
     group by windows.city_code
 ),
 
-satisfaction as (
+satisfaction_months as (
+    -- each month of the before and after windows and of the after months a year before, once
     select
         windows.city_code,
-        sum(months.surveys_satisfied) filter (where months.month_from < windows.after_from)::numeric
-        / nullif(sum(months.surveys_reached) filter (where months.month_from < windows.after_from), 0)
-            as before_rate,
-        sum(months.surveys_satisfied) filter (where months.month_from >= windows.after_from)::numeric
-        / nullif(sum(months.surveys_reached) filter (where months.month_from >= windows.after_from), 0)
-            as after_rate
+        months.surveys_satisfied,
+        months.surveys_reached,
+        months.month_from >= windows.before_from and months.month_from < windows.after_from as is_before,
+        months.month_from >= windows.after_from and months.month_from < windows.after_to_exclusive as is_after,
+        months.month_from >= (windows.after_from - interval '1 year')::date
+        and months.month_from < (windows.after_to_exclusive - interval '1 year')::date as is_after_year_before
     from windows
     inner join {{ ref('fct_unit_satisfaction_monthly') }} as months
         on
             windows.city_code = months.org_code
-            and windows.before_from <= months.month_from
+            and (windows.after_from - interval '1 year')::date <= months.month_from
             and windows.after_to_exclusive > months.month_from
-    group by windows.city_code
 ),
 
-year_before as (
+satisfaction as (
     select
-        windows.city_code,
-        sum(months.surveys_satisfied)::numeric / nullif(sum(months.surveys_reached), 0) as after_rate_year_before
-    from windows
-    inner join {{ ref('fct_unit_satisfaction_monthly') }} as months
-        on
-            windows.city_code = months.org_code
-            and months.month_from >= (windows.after_from - interval '1 year')::date
-            and months.month_from < (windows.after_to_exclusive - interval '1 year')::date
-    group by windows.city_code
+        city_code,
+        sum(surveys_satisfied) filter (where is_before)::numeric
+        / nullif(sum(surveys_reached) filter (where is_before), 0) as before_rate,
+        sum(surveys_satisfied) filter (where is_after)::numeric
+        / nullif(sum(surveys_reached) filter (where is_after), 0) as after_rate,
+        sum(surveys_satisfied) filter (where is_after_year_before)::numeric
+        / nullif(sum(surveys_reached) filter (where is_after_year_before), 0) as after_rate_year_before
+    from satisfaction_months
+    group by city_code
 )
 
 select
@@ -110,10 +110,9 @@ select
     round(satisfaction.before_rate, 4) as satisfaction_before,
     round(satisfaction.after_rate, 4) as satisfaction_after,
     round(100 * (satisfaction.after_rate - satisfaction.before_rate), 2) as satisfaction_change_pp,
-    round(year_before.after_rate_year_before, 4) as satisfaction_after_year_before,
-    round(100 * (satisfaction.after_rate - year_before.after_rate_year_before), 2) as satisfaction_change_yoy_pp,
+    round(satisfaction.after_rate_year_before, 4) as satisfaction_after_year_before,
+    round(100 * (satisfaction.after_rate - satisfaction.after_rate_year_before), 2) as satisfaction_change_yoy_pp,
     {{ selected_model_version() }}::text as model_version
 from windows
 left join red_shares on windows.city_code = red_shares.city_code
 left join satisfaction on windows.city_code = satisfaction.city_code
-left join year_before on windows.city_code = year_before.city_code
