@@ -122,8 +122,8 @@ def test_every_day_and_every_level_is_published(warehouse):
 def test_incremental_day_by_day_equals_full_refresh(warehouse):
     copy_incremental_tables("test_full_refresh")
 
-    # Whole-project runs: rebuilding a view drops the views on top of it (dbt replaces views with
-    # drop ... cascade), so a partial selection would lose the quarantine views.
+    # Whole-project runs: rebuilding a relation drops the views on top of it (dbt replaces it with
+    # drop ... cascade), so a partial selection would lose the staging views.
     first_to = END - dt.timedelta(days=INCREMENTAL_DAYS)
     run_dbt("run", "--full-refresh", dbt_vars(risk_date_to=str(first_to)))
     assert query("select max(risk_date) from marts.fct_unit_risk_daily")[0][0] == first_to

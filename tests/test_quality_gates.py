@@ -257,7 +257,7 @@ def test_every_dirty_kind_is_quarantined_and_good_rows_all_counted(good_run):
     assert len({kind for _, _, kind in injected}) >= 6, "the simulation injected too few kinds"
     assert injected <= quarantined, sorted(injected - quarantined)[:10]
 
-    # The counts mart adds up to the quarantine views, per table, reason and action.
+    # The counts mart adds up to the quarantine tables, per table, reason and action.
     mart = dict(
         ((t, r, a), n)
         for t, r, a, n in query(

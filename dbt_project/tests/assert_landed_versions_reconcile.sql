@@ -2,8 +2,9 @@
 -- quarantined, and staging holds exactly the current valid ones. A row here means a version was lost
 -- (or counted twice) between landing and staging; the quarantine rules keep this from happening, so
 -- it can only fail on a bug. Orders must also all reach the order fact (no join drops one).
--- Extraction lands while dbt builds: a table built in this run (a staging table, the order fact)
--- cannot hold what landed after the build started, so it is compared only when nothing has since.
+-- Extraction lands while dbt builds: the base tables, built in this run, cannot hold what landed after
+-- the build started, so a landing table is compared with its base only when nothing has landed since.
+-- Staging and the order fact are built from the base tables, so they are always compared.
 {%- set build_started_at = var('build_started_at') or run_started_at %}
 {%- set tables = [
     ('marketing', 'org_unit', 'marketing__org_units'),
@@ -30,13 +31,9 @@ counts as (
         count(*) filter (where not is_current_version and quarantine_action is distinct from 'dropped') as superseded,
         count(*) filter (where quarantine_action = 'dropped') as quarantined,
         (select count(*) from {{ ref('stg_' ~ model) }}) as staged,
-        max(loaded_at) >= '{{ build_started_at }}' and exists (
-            select from information_schema.tables
-            where
-                table_schema = '{{ ref('stg_' ~ model).schema }}'
-                and table_name = '{{ ref('stg_' ~ model).identifier }}'
-                and table_type = 'BASE TABLE'
-        ) as staged_may_lag
+        exists (
+            select from {{ source(system, table) }} where _loaded_at >= '{{ build_started_at }}'
+        ) as base_may_lag
     from {{ ref('base_' ~ model) }}
     {{ "union all" if not loop.last }}
     {%- endfor %}
@@ -50,7 +47,7 @@ select
     quarantined,
     staged
 from counts
-where landed != current_valid + superseded + quarantined or (staged != current_valid and not staged_may_lag)
+where (landed != current_valid + superseded + quarantined and not base_may_lag) or staged != current_valid
 union all
 select
     'work_order reaching fct_work_order' as source_table,
@@ -60,8 +57,4 @@ select
     0 as quarantined,
     count(*) as staged
 from {{ ref('fct_work_order') }}
-having
-    count(*) != (select count(*) from {{ ref('stg_appeals__work_orders') }})
-    and (
-        select max(versions.loaded_at) from {{ ref('base_appeals__work_orders') }} as versions
-    ) < '{{ build_started_at }}'
+having count(*) != (select count(*) from {{ ref('stg_appeals__work_orders') }})
