@@ -540,8 +540,8 @@ def statuses(channel: str | None = None) -> dict[str, int]:
     )
 
 
-def test_contacts_outlive_a_rebuild_of_their_base_views(outbox, published_sheets):
-    """The hourly delivery reads the contacts while a daily build runs: rebuilding the base views
+def test_contacts_outlive_a_rebuild_of_their_base_models(outbox, published_sheets):
+    """The hourly delivery reads the contacts while a daily build runs: rebuilding the base models
     upstream (as every build does, node by node) must leave them readable, as a dependent view is not
     (dropped by the cascade until its own node runs; a soak's sheets run failed on it)."""
     run_dbt("run", "--select", "base_marketing__unit_contacts", "base_marketing__staff_members")

@@ -460,23 +460,20 @@ def test_failed_data_test_is_not_retried(good_run, smtp_sink):
     """A data test's result cannot change on retry: the task of the group's tests fails for good on
     its first try (retries are on), mails once, and publishes nothing. The failure is provoked as a
     bug would (no source row can cause it: the quarantine rules stand in front of the tests): the
-    base model under staging yields one order twice, which staging's unique test catches."""
+    base table under staging holds one order twice, which staging's unique test catches."""
     pointer = query("select max(published_through) from quality.publication")[0][0]
     mails_before = len(smtp_sink.messages)
-    view = "staging.base_appeals__work_orders"
-    definition = query("select pg_get_viewdef(%s::regclass)", (view,))[0][0].rstrip(";")
+    base = "staging.base_appeals__work_orders"
     [(order_no,)] = query("select order_no from staging.stg_appeals__work_orders limit 1")
     with connect("warehouse") as conn:
-        order_literal = psycopg.sql.Literal(order_no).as_string(conn)
-        conn.execute(
-            f"create or replace view {view} as select * from ({definition}) as rows union all "
-            f"select * from ({definition}) as rows where order_no = {order_literal}"
-        )
+        copies = conn.execute(
+            f"insert into {base} select * from {base} where order_no = %s returning ctid::text", (order_no,)
+        ).fetchall()
     try:
         result = run_only_dbt_node("stg_appeals__work_orders", retries=2)
     finally:
         with connect("warehouse") as conn:
-            conn.execute(f"create or replace view {view} as {definition}")
+            conn.execute(f"delete from {base} where ctid::text = any(%s)", ([ctid for (ctid,) in copies],))
     (ARTIFACTS / "daily_risk-failed-data-test.out").write_text(result.stdout + result.stderr)
     assert result.returncode != 0, "the run with a failing data test succeeded"
     assert query("select max(published_through) from quality.publication")[0][0] == pointer
