@@ -8,7 +8,7 @@ SCALE ?= 1
 SEED ?= 42
 DIRTY_RATE ?= 0.002
 # The day the closed loop goes live in the simulated province (trained stations recover from then on);
-# empty: never. The long demo: make demo DAYS=400 LOOP_START=<a date about 90 days before yesterday>.
+# empty: never. The long demo: make demo DAYS=400 SCALE=0.05 LOOP_START=<about 4 months before yesterday>.
 LOOP_START ?=
 # The day the warehouse's effect views count the loop live from (dbt var closed_loop_live_from): in
 # the demo, the simulated loop start. Processes this make starts (the scheduler's dbt runs) inherit it.
