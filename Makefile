@@ -82,9 +82,9 @@ bench-daily-risk:  ## daily_risk through Airflow (backfill, one day) against a p
 bench-charts:  ## p50/p95 of every chart's data query, cache off (Superset must be up)
 	$(ENV) python bench/bench_charts.py
 
-# A short history unless DAYS or SCALE are given.
+# A short history (the script's DAYS=3 SCALE=0.05): make exports DAYS and SCALE only when given.
 deploy-check:  ## docker/: build the images, run the stack and the pipeline through Celery workers, stop one mid-run, tear down (not part of make test)
-	DAYS=$(if $(filter file,$(origin DAYS)),3,$(DAYS)) SCALE=$(if $(filter file,$(origin SCALE)),0.05,$(SCALE)) docker/deploy_check.sh
+	docker/deploy_check.sh
 
 lock:  ## re-resolve the pinned environments
 	scripts/bootstrap.sh
