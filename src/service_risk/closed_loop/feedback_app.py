@@ -79,6 +79,16 @@ def _same_site(request: Request, csrf: str) -> bool:
     )
 
 
+def _too_long(values: dict, limits: dict, labels: dict | None = None) -> list[str]:
+    """An error per answer longer than its form's limit, named by its label (or field name)."""
+    labels = labels or {}
+    return [
+        f"{labels.get(name, name)} 过长（最多 {limit} 字）"
+        for name, limit in limits.items()
+        if len(values[name]) > limit
+    ]
+
+
 def _cross_site() -> HTMLResponse:
     return _page(
         "feedback_refused.html.j2",
@@ -192,11 +202,7 @@ def submit(
         for name, label in (("cause", "原因"), ("measures", "整改措施"), ("responsible_person", "责任人"))
         if not values[name]
     ]
-    errors += [
-        f"{name} 过长（最多 {limit} 字）"
-        for name, limit in FEEDBACK_LIMITS.items()
-        if len(values[name]) > limit
-    ]
+    errors += _too_long(values, FEEDBACK_LIMITS)
     recovery = None
     if expected_recovery_date:
         try:
@@ -304,8 +310,7 @@ async def submit_training(request: Request, token: str):
         "recorded_by": str(form.get("recorded_by", "")).strip(),
     }
     errors = [] if values["recorded_by"] else ["请填写登记人"]
-    if len(values["recorded_by"]) > TRAINING_LIMITS["recorded_by"]:
-        errors.append(f"登记人 过长（最多 {TRAINING_LIMITS['recorded_by']} 字）")
+    errors += _too_long(values, TRAINING_LIMITS, {"recorded_by": "登记人"})
     answers = []
     for assignment_id, item in listed.items():
         done, day = assignment_id in values["completed"], None
