@@ -5,52 +5,39 @@ Against an existing warehouse (the demo's, after `make demo`; any SR_DB_PREFIX),
      seeds, data and unit tests that `daily_risk` builds before its gate);
   2. the backfill: `daily_risk` recomputing every day with data (`risk_date_from` = the first day),
      gate and publication included;
-  3. one day: `daily_risk` recomputing the last published day (with dbt's lookback), as the
-     nightly run does.
+  3. one night: `daily_risk` recomputing what the nightly run does, the last day and dbt's lookback
+     before it (`risk_lookback_days`), gate and publication included.
 Through scripts/run_dag.sh: the scheduler when this checkout's Airflow is up (the real path), else
-`airflow dags test`.
-Prints seconds, the ratios, and the peak RSS of the processes each step started.
+`airflow dags test`. Prints seconds, the peak RSS of each step and the ratios.
     python bench/bench_daily_risk.py
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import os
-import resource
-import subprocess
-import time
+
+from measure import Step, print_steps, run_step
 
 from service_risk.db import connect
-from service_risk.dbt_manifest import run_dbt
+from service_risk.dbt_manifest import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from service_risk.quality import publication
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def run_daily_risk(risk_date_from: str, logical_date: str) -> str:
-    """A run recomputing from `risk_date_from`, the way scripts/run_dag.sh runs every DAG."""
-    command = [
-        "scripts/run_dag.sh",
-        "daily_risk",
-        logical_date,
-        json.dumps({"risk_date_from": risk_date_from}),
-    ]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"daily_risk failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return "the scheduler" if "through the scheduler" in result.stdout else "airflow dags test"
+from service_risk.quality.suites import dbt_vars
 
 
-def measured(action) -> tuple[float, float]:
-    """Seconds, and the peak RSS (MiB) of the largest process the action started."""
-    started = time.perf_counter()
-    action()
-    seconds = time.perf_counter() - started
-    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def daily_risk_step(name: str, logical_date: str, risk_date_from: str = "") -> Step:
+    """A `daily_risk` run at `logical_date`, the way scripts/run_dag.sh runs every DAG."""
+    conf = json.dumps({"risk_date_from": risk_date_from})
+    return run_step(name, ["scripts/run_dag.sh", "daily_risk", logical_date, conf])
 
 
-def main() -> None:
+def nightly_logical_date(day: dt.date) -> str:
+    """The logical date of the 00:30 run after `day` (daily_risk builds the day before its run)."""
+    return f"{day.isoformat()}T23:30:00+08:00"
+
+
+def daily_risk_steps() -> tuple[list[Step], list[tuple[str, float, str]], str]:
+    """Plain dbt, the backfill and one more night on the warehouse as it is; the ratios; a summary."""
     with connect("warehouse") as conn:
         last = publication.published_through(conn)
         if last is None:
@@ -58,29 +45,31 @@ def main() -> None:
         first, days, risk_rows = conn.execute(
             "select min(risk_date), count(distinct risk_date), count(*) from marts.fct_unit_risk_daily"
         ).fetchone()
-    logical_date = f"{last.isoformat()}T23:30:00+08:00"  # a run at 00:30 the day after `last`
-    paths = set()
-
-    def daily_risk_from(day):
-        return lambda: paths.add(run_daily_risk(day.isoformat(), logical_date))
-
-    figures = {
-        "dbt build --full-refresh (CLI)": measured(
-            lambda: run_dbt(["build", "--full-refresh", "--exclude", "tag:publication", "--quiet"])
-        ),
-        f"daily_risk backfill, {days} days": measured(daily_risk_from(first)),
-        "daily_risk one day": measured(daily_risk_from(last)),
-    }
-    print(
-        f"warehouse: {days} days {first}..{last}, {risk_rows:,} risk rows; "
-        f"daily_risk through {' and '.join(sorted(paths))}"
+    plain = run_step(
+        "dbt build --full-refresh (CLI, the yardstick)",
+        [str(DBT_EXECUTABLE), "build", "--full-refresh", "--exclude", "tag:publication", "--quiet"],
+        cwd=str(DBT_PROJECT_DIR),
     )
-    print(f"{'step':52} {'seconds':>8} {'peak RSS so far':>16}")
-    for name, (seconds, rss) in figures.items():
-        print(f"{name:52} {seconds:8.1f} {rss:12.0f} MiB")
-    plain, backfill, one_day = (seconds for seconds, _ in figures.values())
-    print(f"backfill / plain dbt build: {backfill / plain:.2f}x (goal <= 1.3)")
-    print(f"one day / plain full build: {one_day / plain:.2f}x (goal <= 0.15)")
+    backfill = daily_risk_step(
+        f"daily_risk backfill, {days} days", nightly_logical_date(last), first.isoformat()
+    )
+    night_from = last - dt.timedelta(days=int(dbt_vars()["risk_lookback_days"]))
+    one_day = daily_risk_step(
+        "daily_risk one night (last day + lookback)", nightly_logical_date(last), night_from.isoformat()
+    )
+    path = "the scheduler" if "through the scheduler" in one_day.output else "airflow dags test"
+    ratios = [
+        ("backfill / plain dbt build", backfill.seconds / plain.seconds, "<= 1.3"),
+        ("one night / plain full build", one_day.seconds / plain.seconds, "<= 0.15"),
+    ]
+    summary = f"warehouse: {days} days {first}..{last}, {risk_rows:,} risk rows; daily_risk through {path}"
+    return [plain, backfill, one_day], ratios, summary
+
+
+def main() -> None:
+    steps, ratios, summary = daily_risk_steps()
+    print(summary)
+    print_steps(steps, ratios)
 
 
 if __name__ == "__main__":
