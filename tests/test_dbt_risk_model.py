@@ -28,6 +28,11 @@ DAYS = 40
 SCALE = 0.05
 INCREMENTAL_DAYS = 3  # the sequence: a first run up to END - 3, then one run per day
 INCREMENTAL_TABLES = (
+    "staging.base_appeals__work_orders",
+    "staging.base_appeals__call_records",
+    "staging.base_appeals__callback_surveys",
+    "staging.base_command__outage_events",
+    "staging.base_command__repair_tasks",
     "intermediate.int_station_indicator_daily",
     "marts.fct_unit_indicator_daily",
     "marts.fct_unit_risk_daily",
@@ -183,7 +188,7 @@ def test_late_and_out_of_order_versions_equal_a_full_refresh(warehouse):
     assert touched_from(output) == str(END), output[-3000:]
 
     # A new order accepted 10 days ago, a finish moved to an earlier day, a late survey, a change of
-    # category (it places the order: every day from its acceptance).
+    # category (it places the order: every day from its acceptance), a survey of an order not landed yet.
     late = land_round(
         ("appeals__work_order", "order_no", new_order, "order_no = 'LATE-' || order_no, {updated}"),
         (
@@ -200,9 +205,19 @@ def test_late_and_out_of_order_versions_equal_a_full_refresh(warehouse):
             f"survey_id = 'LATE-S', order_no = '{surveyed}', result = 'unsatisfied',"
             f" survey_time = '{late_day + dt.timedelta(days=2)} 10:00', {{updated}}",
         ),
+        (
+            "appeals__callback_survey",
+            "survey_id",
+            survey,
+            f"survey_id = 'ORPHAN-S', order_no = 'LATE-O2', survey_time = '{late_day + dt.timedelta(days=2)} 11:00',"
+            " {updated}",
+        ),
     )
     output = run_dbt("run", dbt_vars(risk_date_to=str(END)))
     assert touched_from(output) == str(late_day), output[-3000:]
+    assert query(
+        "select reason from quarantine.quarantine_appeals where row_key = 'ORPHAN-S' and is_current_version"
+    ) == [("unknown_reference",)]
     assert _a1_numerator(station, late_day) == a1_before + 1
     assert query(
         "select finish_date from intermediate.int_work_order_facts where order_no = %s", (finished,)
@@ -210,11 +225,17 @@ def test_late_and_out_of_order_versions_equal_a_full_refresh(warehouse):
 
     # Out of order: a version older than the one landed above lands after it; it is no current version.
     older = late - dt.timedelta(minutes=10)
+    # The orphan survey's order lands: the survey, with no new version, counts (its reference is checked
+    # again on every build of the incremental base model).
     land_round(
         ("appeals__work_order", "order_no", recategorised, f"status = 'cancelled', updated_at = '{older}'"),
+        ("appeals__work_order", "order_no", new_order, "order_no = 'LATE-O2', {updated}"),
     )
     output = run_dbt("run", dbt_vars(risk_date_to=str(END)))
     assert touched_from(output) == str(late_day)  # the batches above, looked at again (risk_dates.sql)
+    assert query(
+        "select order_no from staging.stg_appeals__callback_surveys where survey_id = 'ORPHAN-S'"
+    ) == [("LATE-O2",)]
     assert query(
         "select category from staging.stg_appeals__work_orders where order_no = %s", (recategorised,)
     ) == [("metering",)]
@@ -427,8 +448,8 @@ def test_every_injected_dirty_row_is_quarantined(warehouse):
 @pytest.mark.slow
 def test_daily_risk_dag_backfills_every_day_in_one_run(warehouse):
     with connect("warehouse", autocommit=True) as conn:
-        for table in INCREMENTAL_TABLES:
-            conn.execute(f"drop table if exists {table}")
+        for table in INCREMENTAL_TABLES:  # the views on them too: the run builds them all from empty
+            conn.execute(f"drop table if exists {table} cascade")
     logical_date = f"{END + dt.timedelta(days=1)}T00:30:00+08:00"
     result = run_dag("daily_risk", logical_date)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]

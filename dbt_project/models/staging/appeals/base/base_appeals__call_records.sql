@@ -1,5 +1,9 @@
 -- Every landed version of every call record, typed, caller phone hashed, with the reasons it would be
--- quarantined.
+-- quarantined. Incremental: a night recomputes the calls that changed (macros/landing.sql).
+{{ config(**incremental_base_config()) }}
+{%- set reference_checks = {
+    'unknown_station': 'station_code is not null and ' ~ is_unknown_station('station_code'),
+} %}
 with
 
 landed as (
@@ -15,9 +19,13 @@ landed as (
         landed_rows.agent_id::text as agent_id,
         landed_rows.order_no::text as order_no,
         landed_rows.updated_at::timestamp as updated_at,
-        {{ landing_columns() }}
+        {{ landing_columns() }},
+        {{ version_key(['call_id'], 'landed_rows') }} as version_key
     from {{ source('appeals', 'call_record') }} as landed_rows
     {{ join_batches() }}
+    {% if is_incremental() %}
+        {{ versions_to_build(source('appeals', 'call_record'), ['call_id'], reference_checks) }}
+    {% endif %}
 ),
 
 ranked as (
@@ -32,7 +40,7 @@ checked as (
         *,
         {{ quarantine_reasons({
             'duplicate_key': 'version_in_batch > 1',
-            'unknown_station': 'station_code is not null and ' ~ is_unknown_station('station_code'),
+            'unknown_station': reference_checks['unknown_station'],
             'future_timestamp': is_future(['call_time']),
             'malformed_phone': 'is_caller_phone_malformed',
             'missing_value': is_missing(['call_id', 'call_time']),

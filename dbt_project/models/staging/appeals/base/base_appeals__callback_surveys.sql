@@ -1,5 +1,13 @@
 -- Every landed version of every callback survey, typed, comment masked, with the reasons it would be
--- quarantined.
+-- quarantined. Incremental: a night recomputes the surveys that changed or whose order did
+-- (macros/landing.sql).
+{{ config(**incremental_base_config()) }}
+{%- set reference_checks = {
+    'unknown_reference': is_unknown_reference('order_no', 'known_order'),
+} %}
+{%- set reference_joins = [
+    join_known_keys('known_order', 'order_no', ref('stg_appeals__work_orders'), 'order_no'),
+] %}
 with
 
 landed as (
@@ -10,9 +18,13 @@ landed as (
         landed_rows.result::text as survey_result,
         {{ mask_free_text('landed_rows.comment::text') }} as comment_masked,
         landed_rows.updated_at::timestamp as updated_at,
-        {{ landing_columns() }}
+        {{ landing_columns() }},
+        {{ version_key(['survey_id'], 'landed_rows') }} as version_key
     from {{ source('appeals', 'callback_survey') }} as landed_rows
     {{ join_batches() }}
+    {% if is_incremental() %}
+        {{ versions_to_build(source('appeals', 'callback_survey'), ['survey_id'], reference_checks, reference_joins) }}
+    {% endif %}
 ),
 
 ranked as (
@@ -30,11 +42,11 @@ checked as (
             'future_timestamp': is_future(['survey_time']),
             'bad_enum': is_bad_enum('survey_result', 'survey_result'),
             'missing_value': is_missing(['survey_id', 'order_no', 'survey_time', 'survey_result']),
-            'unknown_reference': is_unknown_reference('order_no', 'known_order'),
+            'unknown_reference': reference_checks['unknown_reference'],
             'implausible_timestamp': is_implausible(['survey_time']),
         }) }} as quarantine_reasons
     from ranked
-    {{ join_known_keys('known_order', 'ranked.order_no', ref('stg_appeals__work_orders'), 'order_no') }}
+    {{ reference_joins | join('\n    ') }}
 )
 
 select

@@ -1,5 +1,13 @@
 -- Every landed version of every work order, typed, personal data masked, with the reasons it would be
--- quarantined.
+-- quarantined. Incremental: a night recomputes the orders that changed (macros/landing.sql).
+{{ config(**incremental_base_config()) }}
+{%- set reference_checks = {
+    'unknown_station': is_unknown_station('station_code'),
+    'unknown_team': is_unknown_reference('handler_team_code', 'known_team'),
+} %}
+{%- set reference_joins = [
+    join_known_keys('known_team', 'handler_team_code', ref('stg_marketing__teams'), 'team_code'),
+] %}
 with
 
 landed as (
@@ -23,16 +31,17 @@ landed as (
         landed_rows.status::text as order_status,
         landed_rows.return_count::integer as return_count,
         landed_rows.handler_team_code::text as handler_team_code,
-        {{ is_unknown_reference('landed_rows.handler_team_code::text', 'known_team') }}
-            as is_handler_team_unknown,
         landed_rows.handler_staff_id::text as handler_staff_id,
         {{ mask_free_text('landed_rows.content::text') }} as content_masked,
         landed_rows.created_at::timestamp as created_at,
         landed_rows.updated_at::timestamp as updated_at,
-        {{ landing_columns() }}
+        {{ landing_columns() }},
+        {{ version_key(['order_no'], 'landed_rows') }} as version_key
     from {{ source('appeals', 'work_order') }} as landed_rows
     {{ join_batches() }}
-    {{ join_known_keys('known_team', 'landed_rows.handler_team_code::text', ref('stg_marketing__teams'), 'team_code') }}
+    {% if is_incremental() %}
+        {{ versions_to_build(source('appeals', 'work_order'), ['order_no'], reference_checks, reference_joins) }}
+    {% endif %}
 ),
 
 ranked as (
@@ -44,11 +53,12 @@ ranked as (
 
 checked as (
     select
-        *,
+        ranked.*,
+        {{ reference_checks['unknown_team'] }} as is_handler_team_unknown,
         {{ quarantine_reasons({
             'duplicate_key': 'version_in_batch > 1',
             'missing_accept_time': 'accept_time is null',
-            'unknown_station': is_unknown_station('station_code'),
+            'unknown_station': reference_checks['unknown_station'],
             'finish_before_accept': 'finish_time < accept_time',
             'reply_before_accept': 'reply_time < accept_time',
             'future_timestamp': is_future(['accept_time', 'reply_time', 'finish_time', 'created_at']),
@@ -62,9 +72,10 @@ checked as (
             'negative_value': 'return_count < 0',
             'implausible_timestamp': is_implausible(['accept_time', 'deadline_time', 'reply_time', 'finish_time',
                 'created_at']),
-            'unknown_team': 'is_handler_team_unknown',
+            'unknown_team': reference_checks['unknown_team'],
         }) }} as quarantine_reasons
     from ranked
+    {{ reference_joins | join('\n    ') }}
 )
 
 select

@@ -1,5 +1,14 @@
 -- Every landed version of every outage row (one per transformer area), typed, with the reasons it would
--- be quarantined.
+-- be quarantined. Incremental: a night recomputes the outage rows that changed or whose station or area
+-- did (macros/landing.sql).
+{{ config(**incremental_base_config()) }}
+{%- set reference_checks = {
+    'unknown_station': is_unknown_station('station_code'),
+    'unknown_reference': is_unknown_reference('ta_code', 'known_area'),
+} %}
+{%- set reference_joins = [
+    join_known_keys('known_area', 'ta_code', ref('stg_marketing__transformer_areas'), 'ta_code'),
+] %}
 with
 
 landed as (
@@ -16,9 +25,15 @@ landed as (
         landed_rows.affected_customers::bigint as affected_customers,
         landed_rows.cause::text as cause,
         landed_rows.updated_at::timestamp as updated_at,
-        {{ landing_columns() }}
+        {{ landing_columns() }},
+        {{ version_key(['outage_id', 'ta_code'], 'landed_rows') }} as version_key
     from {{ source('command', 'outage_event') }} as landed_rows
     {{ join_batches() }}
+    {% if is_incremental() %}
+        {{ versions_to_build(
+            source('command', 'outage_event'), ['outage_id', 'ta_code'], reference_checks, reference_joins
+        ) }}
+    {% endif %}
 ),
 
 ranked as (
@@ -33,17 +48,17 @@ checked as (
         ranked.*,
         {{ quarantine_reasons({
             'duplicate_key': 'version_in_batch > 1',
-            'unknown_station': is_unknown_station('station_code'),
+            'unknown_station': reference_checks['unknown_station'],
             'future_timestamp': is_future(['start_time', 'end_time', 'notice_time']),
             'bad_enum': is_bad_enum('outage_type', 'outage_type'),
             'missing_value': is_missing(['outage_id', 'ta_code', 'outage_type', 'start_time']),
-            'unknown_reference': is_unknown_reference('ta_code', 'known_area'),
+            'unknown_reference': reference_checks['unknown_reference'],
             'end_before_start': 'end_time < start_time',
             'negative_value': 'affected_customers < 0',
             'implausible_timestamp': is_implausible(['start_time', 'planned_end_time', 'end_time', 'notice_time']),
         }) }} as quarantine_reasons
     from ranked
-    {{ join_known_keys('known_area', 'ranked.ta_code', ref('stg_marketing__transformer_areas'), 'ta_code') }}
+    {{ reference_joins | join('\n    ') }}
 )
 
 select
