@@ -32,8 +32,9 @@ def daily_risk_step(name: str, logical_date: str, risk_date_from: str = "") -> S
 
 
 def nightly_logical_date(day: dt.date) -> str:
-    """The logical date of the 00:30 run after `day` (daily_risk builds the day before its run)."""
-    return f"{day.isoformat()}T23:30:00+08:00"
+    """The logical date of the 00:30 run after `day`, which builds `day` (the day that just ended; a cron
+    trigger's logical date is its run time)."""
+    return f"{day + dt.timedelta(days=1)}T00:30:00+08:00"
 
 
 def daily_risk_steps() -> tuple[list[Step], list[tuple[str, float, str]], str]:
