@@ -1,8 +1,9 @@
-{{ config(materialized='view') }}
+{{ config(indexes=[{'columns': ['event_date']}]) }}
 -- What each order or survey adds to the numerator and denominator of an indicator, on the date that
 -- places it in a window: the one definition of which facts feed which indicator. A4 is a state of the
 -- transformer areas, not events (see int_outage_warning_periods). Per-10k indicators have no event
--- denominator: theirs is the customer count.
+-- denominator: theirs is the customer count. A table: five models and eight data tests read it, and as a
+-- view each computed it again.
 with
 
 orders as (
