@@ -8,7 +8,8 @@ Against an existing warehouse (the demo's, after `make demo`; any SR_DB_PREFIX),
   3. one night: `daily_risk` recomputing what the nightly run does, the last day and dbt's lookback
      before it (`risk_lookback_days`), gate and publication included.
 Through scripts/run_dag.sh: the scheduler when this checkout's Airflow is up (the real path), else
-`airflow dags test`. Prints seconds, the peak RSS of each step and the ratios.
+`airflow dags test`, whose run starts, for the gate, at its logical date: a night there validates and
+publishes again every day built since that moment (the whole backfill), a scheduler's night only its own. Prints seconds, the peak RSS of each step and the ratios.
     python bench/bench_daily_risk.py
 """
 
