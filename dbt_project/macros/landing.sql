@@ -231,8 +231,8 @@
 
 
 {#- The `where` of an incremental run of a base model (landing alias `landed_rows`; the model calls it
-    under `is_incremental()`, which dbt's unit tests override in the model only). It reads every version of the keys that batches not yet in the table landed, and of the
-    keys whose stored reference check disagrees with the references now (a station, team or order that
+    under `is_incremental()`, which dbt's unit tests override in the model only). It reads every version
+    of the keys that batches not yet in the table landed, and of the keys whose stored reference check disagrees with the references now (a station, team or order that
     landed, or stopped being valid, since): `reference_checks` maps a reason to its condition on the
     model's columns, `reference_joins` are the joins the conditions need. So the table holds what a
     full build would (tests/test_dbt_risk_model.py compares them) while a night reads one scan of
@@ -250,9 +250,7 @@
         union
         select built.version_key
         from {{ this }} as built
-        {%- for join in reference_joins %}
-        {{ join }}
-        {%- endfor %}
+        {{ reference_joins | join('\n        ') }}
         where
             {%- for reason, condition in reference_checks.items() %}
             ('{{ reason }}' = any(built.quarantine_reasons)) is distinct from coalesce({{ condition }}, false)
